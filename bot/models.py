@@ -85,3 +85,84 @@ class Item:
     lang: str
     content_hash: str
     tags: Tags = field(default=NO_TAGS)
+
+
+@dataclass(frozen=True)
+class FeedRecord:
+    """A feed as stored, with its poll state and health."""
+
+    id: int
+    url: str
+    name: str | None
+    lang: str | None
+    interval_seconds: int
+    enabled: bool
+    source: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    last_status: int | None
+    last_error: str | None
+    bozo_reason: str | None
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    consecutive_failures: int
+    next_poll_at: datetime | None
+    disabled_reason: str | None
+    items_total: int
+
+    @property
+    def label(self) -> str:
+        """A human name for the feed: its configured name or its URL."""
+        return self.name or self.url
+
+    @property
+    def config(self) -> FeedConfig:
+        """The configuration part of the record."""
+        return FeedConfig(self.url, self.name, self.lang, self.interval_seconds, self.enabled)
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one poll of one feed did, for the CLI line and logs."""
+
+    feed_id: int
+    feed: str
+    new_items: int = 0
+    duplicates: int = 0
+    error: str | None = None
+    not_modified: bool = False
+    disabled: bool = False
+    new_story_ids: tuple[int, ...] = ()
+    updated_story_ids: tuple[int, ...] = ()
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredItem:
+    """An item as stored, with its tags and story."""
+
+    id: int
+    feed_id: int
+    title: str
+    link: str
+    summary: str
+    published: datetime
+    lang: str
+    tags: Tags
+    story_id: int | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A story ready to show: platform-neutral; each platform renders it its own way."""
+
+    story_id: int
+    title: str
+    link: str
+    lead: str
+    countries: tuple[str, ...]
+    bodies: tuple[str, ...]
+    source: str
+    published: datetime
+    also: tuple[str, ...] = ()

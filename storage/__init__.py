@@ -1,0 +1,57 @@
+"""Every line of SQL lives in this package.
+
+``open_store(path)`` opens the SQLite file in WAL mode, applies pending migrations and returns a
+``Store`` whose attributes group the queries by domain (``feeds``, ``items``, ...).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from storage.feeds import FeedStore
+from storage.items import ItemStore
+from storage.migrations import migrations
+
+
+class Store:
+    """The database, with one query object per domain."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.feeds = FeedStore(db)
+        self.items = ItemStore(db)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit of work (nested calls become savepoints)."""
+        with self.db.atomic():
+            yield
+
+    def schema_version(self) -> int:
+        """How many migrations have been applied."""
+        return len(migrations.applied(self.db))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.conn.close()
+
+
+def open_store(path: Path | str) -> Store:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # check_same_thread=False: the store is used from worker threads, one at a time (callers serialise).
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+    db = Database(conn)
+    if str(path) != ":memory:":
+        db.enable_wal()
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    migrations.apply(db)
+    return Store(db)

@@ -1,0 +1,172 @@
+"""Fetch step: download a feed's bytes with conditional GET, a size cap and an overall deadline."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from bot.errors import (
+    BodyTooLarge,
+    EmptyBody,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    NetworkError,
+    TooManyRedirects,
+)
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last successful fetch told us, sent back to skip unchanged feeds."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """Bounds on one fetch."""
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    total_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A fetched feed. ``not_modified`` means a 304: there is no body to parse."""
+
+    url: str
+    final_url: str
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    validators: Validators
+
+    @property
+    def not_modified(self) -> bool:
+        """True when the server said 304 Not Modified."""
+        return self.status == 304
+
+
+def build_http_client(
+    user_agent: str,
+    *,
+    max_connections: int = 32,
+    connect_timeout: float = 10.0,
+    read_timeout: float = 20.0,
+    max_redirects: int = 5,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """The one HTTP client of the process, with timeouts, limits and a descriptive User-Agent."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(connect=connect_timeout, read=read_timeout, write=10.0, pool=30.0),
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+        follow_redirects=True,
+        max_redirects=max_redirects,
+        headers={
+            "User-Agent": user_agent,
+            "Accept": "application/rss+xml, application/atom+xml, application/rdf+xml, "
+            "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+        },
+        transport=transport,
+    )
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Read a Retry-After header given in seconds or as an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _status_error(response: httpx.Response, now: datetime) -> FetchError:
+    if response.headers.get("cf-mitigated") == "challenge" or (
+        response.status_code in (403, 503) and response.headers.get("server", "").lower() == "cloudflare"
+    ):
+        return HTTPStatusError.cloudflare(response.status_code)
+    retry_after = None
+    if response.status_code in (429, 503):
+        retry_after = parse_retry_after(response.headers.get("retry-after"), now)
+    return HTTPStatusError(response.status_code, retry_after)
+
+
+async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length")
+    if (
+        declared
+        and declared.isdigit()
+        and int(declared) > max_bytes
+        and not response.headers.get("content-encoding")
+    ):
+        raise BodyTooLarge(f"body of {int(declared):,} bytes is over the {max_bytes:,}-byte limit")
+    chunks: list[bytes] = []
+    size = 0
+    # aiter_bytes yields decompressed bytes, so the cap also stops gzip bombs.
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise BodyTooLarge(f"body over the {max_bytes:,}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    validators: Validators,
+    limits: FetchLimits,
+    now: datetime,
+) -> FetchResult:
+    """Download ``url``; raise a FetchError subclass with a clear message on any failure."""
+    headers: dict[str, str] = {}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    try:
+        async with (
+            asyncio.timeout(limits.total_timeout),
+            client.stream("GET", url, headers=headers) as response,
+        ):
+            if response.status_code == 304:
+                return FetchResult(url, str(response.url), 304, b"", dict(response.headers), validators)
+            if response.status_code >= 300:
+                raise _status_error(response, now)
+            body = await _read_capped(response, limits.max_body_bytes)
+    except TimeoutError:
+        raise FetchTimeout(f"no complete answer within {limits.total_timeout:g} s") from None
+    except httpx.TooManyRedirects:
+        raise TooManyRedirects("too many redirects (or a redirect loop)") from None
+    except httpx.TimeoutException as exc:
+        raise FetchTimeout(f"timed out ({type(exc).__name__})") from None
+    except httpx.DecodingError as exc:
+        raise NetworkError(f"could not decode the compressed body: {exc}") from None
+    except httpx.UnsupportedProtocol:
+        raise NetworkError("only http and https feed URLs are supported") from None
+    except httpx.HTTPError as exc:
+        raise NetworkError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
+    if not body.strip():
+        raise EmptyBody("the server answered 200 with an empty body")
+    lowered = {key.lower(): value for key, value in response.headers.items()}
+    return FetchResult(
+        url=url,
+        final_url=str(response.url),
+        status=response.status_code,
+        body=body,
+        headers=lowered,
+        validators=Validators(etag=lowered.get("etag"), last_modified=lowered.get("last-modified")),
+    )

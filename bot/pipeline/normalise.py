@@ -1,0 +1,198 @@
+"""Normalise step: a parsed entry → an Item with plain text, canonical link, UTC time and language.
+
+Pure: the only inputs are the entry, the feed, ``now`` and a language detector.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from bot.models import Entry, FeedConfig, Item
+
+MAX_TITLE = 500
+MAX_SUMMARY = 20_000
+MAX_LINK = 2_048
+MAX_GUID = 1_024
+# A date more than a day ahead is a publisher's mistake or a time-zone bug, not a scheduled post.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+_BLOCK_TAGS = frozenset(
+    "p br div li ul ol h1 h2 h3 h4 h5 h6 tr table blockquote section article header footer pre hr".split()
+)
+_SKIP_TAGS = frozenset(("script", "style", "noscript", "template"))
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\u200e\u200f\ufeff]")
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u2007\u202f]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+_TRACKING_PARAMS = ("utm_", "fbclid", "gclid", "yclid", "mc_cid", "mc_eid")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+LanguageDetector = Callable[[str], str]
+
+
+class _TextExtractor(HTMLParser):
+    """Collects visible text, turning block elements into line breaks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def plain_text(html: str, limit: int = MAX_SUMMARY) -> str:
+    """HTML → plain text: tags stripped, entities decoded, control characters dropped, spaces folded."""
+    if "<" in html or "&" in html:
+        extractor = _TextExtractor()
+        extractor.feed(html)
+        extractor.close()
+        text = "".join(extractor.parts)
+    else:
+        text = html
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+    text = _SPACES.sub(" ", text)
+    text = _BLANK_LINES.sub("\n", text).strip()
+    if len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        text = text[: cut if cut > limit * 0.8 else limit].rstrip() + "…"
+    return text
+
+
+def canonical_link(url: str) -> str | None:
+    """A link in the form used as a duplicate key, or None when it is not an http(s) URL.
+
+    Scheme and host are lower-cased, default ports, fragments and tracking parameters (utm_* and
+    friends) dropped, and a trailing slash removed from non-root paths.
+    """
+    url = url.strip()
+    if not url or len(url) > MAX_LINK:
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    if port and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    query = [
+        (key, value)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not key.lower().startswith(_TRACKING_PARAMS)
+    ]
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def content_hash(title: str, summary: str) -> str:
+    """A hash of the visible text, case- and whitespace-insensitive: the third exact-duplicate key."""
+    folded = " ".join(f"{title}\n{summary}".casefold().split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()[:32]
+
+
+_CYRILLIC_LANGS = frozenset(("ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "mn", "tg"))
+
+
+def _script_agrees(lang: str, text: str) -> bool:
+    letters = [ch for ch in text[:400] if ch.isalpha()]
+    if not letters:
+        return True
+    cyrillic = sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff") / len(letters)
+    return cyrillic > 0.5 if lang in _CYRILLIC_LANGS else cyrillic < 0.2
+
+
+def choose_language(hint: str | None, text: str, detect: LanguageDetector) -> str:
+    """The feed's language when the text's script agrees with it, else the detected one."""
+    if hint:
+        hint = hint.split("-")[0].split("_")[0].lower()
+        if _script_agrees(hint, text):
+            return hint
+    return detect(text) if text.strip() else (hint or "und")
+
+
+def normalise(
+    entry: Entry,
+    feed: FeedConfig,
+    feed_lang: str | None,
+    now: datetime,
+    detect: LanguageDetector,
+) -> Item:
+    """Turn one parsed entry into an Item."""
+    title = plain_text(entry.title, MAX_TITLE)
+    summary = plain_text(entry.summary_html)
+    link = entry.link.strip()[:MAX_LINK]
+    canonical = canonical_link(link)
+    guid = (entry.guid or "").strip()[:MAX_GUID] or None
+    if canonical is None and guid and canonical_link(guid):
+        # Some feeds put the article URL only in <guid isPermaLink="true">.
+        link, canonical = guid, canonical_link(guid)
+    if canonical is None:
+        link = ""
+    published = entry.published
+    is_fallback = published is None or published > now + FUTURE_TOLERANCE
+    return Item(
+        feed_url=feed.url,
+        title=title,
+        link=link,
+        canonical_link=canonical or "",
+        guid=guid,
+        published=now if is_fallback or published is None else published,
+        published_is_fallback=is_fallback,
+        summary=summary,
+        lang=choose_language(feed.lang or feed_lang, f"{title}\n{summary}", detect),
+        content_hash=content_hash(title, summary),
+    )
+
+
+LANGID_LANGUAGES: tuple[str, ...] = tuple(
+    "en ru fr es de it pt nl pl uk tr ar fa ka hy az kk ky uz tg mn ro sr hr bs sq mk bg el "
+    "hu cs sk sl lt lv et fi sv no da zh ja ko vi id".split()
+)
+
+
+@functools.cache
+def _langid_identifier() -> Any:
+    # Loading the model takes most of a second: once per process, and only when a text needs it.
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
+    identifier.set_languages(list(LANGID_LANGUAGES))
+    return identifier
+
+
+class LangidDetector:
+    """Language identification with py3langid, limited to languages news feeds here are written in."""
+
+    def __call__(self, text: str) -> str:
+        """Return the ISO 639-1 code of the text's language."""
+        lang, _ = _langid_identifier().classify(text[:1000])
+        return str(lang)

@@ -1,0 +1,89 @@
+"""Parse step: feed bytes → ParsedFeed. feedparser is used here and nowhere else.
+
+Runs in a worker thread (``asyncio.to_thread``): parsing is CPU work that must not block the loop.
+feedparser always receives bytes wrapped in BytesIO, never a URL or str, so it neither opens
+files nor makes requests of its own.
+"""
+
+from __future__ import annotations
+
+import calendar
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from bot.errors import NotAFeed
+from bot.models import Entry, ParsedFeed
+
+_MAX_FIELD = 100_000
+
+
+def _text(value: Any) -> str:
+    return value[:_MAX_FIELD] if isinstance(value, str) else ""
+
+
+def _time(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        # dict.get skips FeedParserDict's key aliasing, which warns when mapping updated → published.
+        parsed = dict.get(entry, key)
+        if parsed:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+            except (OverflowError, ValueError, OSError):
+                continue
+    return None
+
+
+def _body(entry: Any) -> str:
+    summary = _text(entry.get("summary"))
+    if summary.strip():
+        return summary
+    for content in entry.get("content") or ():
+        value = _text(content.get("value"))
+        if value.strip():
+            return value
+    return ""
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:1024].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:200]
+
+
+def parse_feed(body: bytes, headers: dict[str, str]) -> ParsedFeed:
+    """Parse feed bytes; raise NotAFeed when nothing feed-like can be read from them."""
+    result = feedparser.parse(
+        io.BytesIO(body),
+        response_headers=headers,
+        sanitize_html=False,
+        resolve_relative_uris=False,
+    )
+    bozo_reason = None
+    if result.get("bozo"):
+        exception = result.get("bozo_exception")
+        bozo_reason = f"{type(exception).__name__}: {exception}"[:500] if exception else "malformed feed"
+    entries = tuple(
+        Entry(
+            title=_text(raw.get("title")),
+            link=_text(raw.get("link")),
+            guid=_text(raw.get("id")) or None,
+            published=_time(raw),
+            summary_html=_body(raw),
+            author=_text(raw.get("author")) or None,
+        )
+        for raw in result.entries
+    )
+    if not result.get("version") and not entries:
+        if _looks_like_html(body):
+            raise NotAFeed("the URL returned an HTML page, not a feed")
+        raise NotAFeed(f"not a feed ({bozo_reason or 'unrecognised format'})")
+    channel = result.get("feed", {})
+    language = _text(channel.get("language")) or None
+    return ParsedFeed(
+        title=_text(channel.get("title")) or None,
+        lang=language,
+        entries=entries,
+        bozo_reason=bozo_reason,
+    )

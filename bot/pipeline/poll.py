@@ -1,0 +1,160 @@
+"""Poll one feed: fetch → parse → normalise → tag → dedupe → store, in one transaction.
+
+This module only sequences the steps; each decision lives in its own module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from bot.clock import Clock
+from bot.dbthread import DbThread
+from bot.errors import FetchError, HTTPStatusError
+from bot.models import FeedRecord, Item, ParsedFeed, PollReport, Tags
+from bot.pipeline.fetch import FetchLimits, FetchResult, Validators, fetch
+from bot.pipeline.normalise import LanguageDetector, normalise
+from bot.pipeline.parse import parse_feed
+from bot.pipeline.schedule import after_failure, after_success
+from storage import Store
+
+log = logging.getLogger(__name__)
+
+TagFunction = Callable[[str, str, str | None], Tags]
+
+
+@dataclass(frozen=True)
+class PollDeps:
+    """Everything a poll needs, built once by the composition root."""
+
+    clock: Clock
+    http: httpx.AsyncClient
+    store: Store
+    db: DbThread
+    limits: FetchLimits
+    tag: TagFunction
+    detect_language: LanguageDetector
+
+
+def prepare_items(parsed: ParsedFeed, feed: FeedRecord, now: datetime, deps: PollDeps) -> list[Item]:
+    """Normalise and tag every entry (CPU work, run in a worker thread)."""
+    items = []
+    for entry in parsed.entries:
+        item = normalise(entry, feed.config, parsed.lang, now, deps.detect_language)
+        if not (item.title or item.summary):
+            continue
+        tags = deps.tag(item.title, item.summary, item.lang)
+        items.append(
+            Item(**{**item.__dict__, "tags": tags}) if tags != item.tags else item,
+        )
+    return items
+
+
+def store_items(
+    store: Store,
+    feed: FeedRecord,
+    items: list[Item],
+    fetched: FetchResult,
+    parsed: ParsedFeed,
+    body_hash: str,
+    now: datetime,
+) -> PollReport:
+    """Dedupe and store one poll's items and the feed's new state in a single transaction."""
+    new_items = duplicates = 0
+    new_stories: list[int] = []
+    with store.transaction():
+        for item in items:
+            existing = store.items.find_exact(feed.id, item)
+            if existing is not None:
+                store.items.add_receipt(existing, feed.id, item, now)
+                duplicates += 1
+                continue
+            story_id = store.items.new_story(now)
+            store.items.insert(feed.id, item, story_id, now)
+            new_stories.append(story_id)
+            new_items += 1
+        store.feeds.record_success(
+            feed.id,
+            now,
+            status=fetched.status,
+            etag=fetched.validators.etag,
+            last_modified=fetched.validators.last_modified,
+            body_hash=body_hash,
+            bozo_reason=parsed.bozo_reason,
+            next_poll=after_success(now, feed.interval_seconds).at,
+            new_items=new_items,
+        )
+    return PollReport(
+        feed.id,
+        feed.label,
+        new_items=new_items,
+        duplicates=duplicates,
+        new_story_ids=tuple(new_stories),
+        warning=parsed.bozo_reason,
+    )
+
+
+async def _fail(feed: FeedRecord, error: FetchError, deps: PollDeps, now: datetime) -> PollReport:
+    retry_after = error.retry_after if isinstance(error, HTTPStatusError) else None
+    status = error.status if isinstance(error, HTTPStatusError) else None
+    decision = after_failure(now, feed.interval_seconds, feed.consecutive_failures, retry_after)
+    await deps.db(
+        deps.store.feeds.record_failure,
+        feed.id,
+        now,
+        error=error.message,
+        status=status,
+        failures=decision.failures,
+        next_poll=decision.at,
+        disable=decision.disable,
+    )
+    return PollReport(feed.id, feed.label, error=error.message, disabled=decision.disable)
+
+
+async def poll_feed(feed: FeedRecord, deps: PollDeps) -> PollReport:
+    """Poll one feed and return what happened. Feed errors are recorded, never raised."""
+    now = deps.clock.now()
+    validators = Validators(feed.etag, feed.last_modified)
+    try:
+        fetched = await fetch(deps.http, feed.url, validators, deps.limits, now)
+        body_hash = hashlib.sha256(fetched.body).hexdigest()
+        if fetched.not_modified or body_hash == feed.body_hash:
+            next_poll = after_success(now, feed.interval_seconds).at
+            await deps.db(deps.store.feeds.record_not_modified, feed.id, now, fetched.status, next_poll)
+            return PollReport(feed.id, feed.label, not_modified=True)
+        parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.headers)
+    except FetchError as error:
+        return await _fail(feed, error, deps, now)
+    items = await asyncio.to_thread(prepare_items, parsed, feed, now, deps)
+    return await deps.db(store_items, deps.store, feed, items, fetched, parsed, body_hash, now)
+
+
+async def poll_feeds(
+    feeds: list[FeedRecord],
+    deps: PollDeps,
+    concurrency: int,
+    on_done: Callable[[PollReport], None] | None = None,
+) -> list[PollReport]:
+    """Poll many feeds at once, at most ``concurrency`` in flight; one failing feed never stops the rest."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def guarded(feed: FeedRecord) -> PollReport:
+        async with gate:
+            try:
+                report = await poll_feed(feed, deps)
+            except Exception as exc:  # a bug in one feed's processing must not stop the cycle
+                log.exception("unexpected error while polling %s", feed.url)
+                report = await _fail(
+                    feed, FetchError(f"internal error: {type(exc).__name__}: {exc}"), deps, deps.clock.now()
+                )
+        if on_done:
+            on_done(report)
+        return report
+
+    return list(await asyncio.gather(*(guarded(feed) for feed in feeds)))

@@ -1,0 +1,1 @@
+"""Chat platforms: each renders Summaries and replies its own way behind the same small interface."""

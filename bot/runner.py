@@ -1,0 +1,96 @@
+"""The long-running bot: scheduler + pipeline + outputs, until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.app import Runtime
+from bot.models import PollReport, Summary
+from bot.pipeline.poll import poll_feed
+from bot.scheduler import FeedScheduler
+
+log = logging.getLogger(__name__)
+
+StorySink = Callable[[Summary], None]
+# How often the feed list is re-read, so feeds added or paused from another process take effect.
+RESYNC_SECONDS = 30
+
+
+async def relevant_summaries(runtime: Runtime, report: PollReport) -> list[Summary]:
+    """Summaries of the relevant stories a poll created."""
+
+    def build() -> list[Summary]:
+        summaries = []
+        for story_id in report.new_story_ids:
+            summary = runtime.summary(story_id)
+            items = runtime.store.items.story_items(story_id)
+            if summary and items and items[0][0].tags.relevant:
+                summaries.append(summary)
+        return summaries
+
+    return await runtime.db(build)
+
+
+class Bot:
+    """Polls every enabled feed on its schedule and hands new relevant stories to the sinks."""
+
+    def __init__(self, runtime: Runtime, config: Path | None, sinks: list[StorySink]) -> None:
+        self.runtime = runtime
+        self.config = config
+        self.sinks = sinks
+        self.scheduler = FeedScheduler(self.poll_one)
+
+    async def poll_one(self, feed_id: int) -> None:
+        """The job of one feed: skip while backing off, else poll and announce new stories."""
+        runtime = self.runtime
+        feed = await runtime.db(runtime.store.feeds.get, feed_id)
+        if feed is None or not feed.enabled:
+            return
+        if feed.consecutive_failures and feed.next_poll_at and feed.next_poll_at > runtime.clock.now():
+            return
+        try:
+            report = await poll_feed(feed, runtime.deps)
+            for summary in await relevant_summaries(runtime, report):
+                for sink in self.sinks:
+                    sink(summary)
+        except Exception:  # one feed's bug never stops the scheduler
+            log.exception("poll of feed %s failed", feed.url)
+            return
+        if report.error:
+            log.warning("%s: %s", feed.label, report.error)
+        elif report.new_items:
+            log.info("%s: %d new items", feed.label, report.new_items)
+
+    async def resync(self) -> None:
+        """Follow feed changes made in the database (chat, CLI) without a restart."""
+        self.scheduler.sync(await self.runtime.db(self.runtime.enabled_feeds))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set."""
+        if self.config is not None:
+            await self.runtime.db(self.runtime.sync_config, self.config)
+        await self.resync()
+        self.scheduler.add_periodic(self.resync, RESYNC_SECONDS, "resync-feeds")
+        self.scheduler.start()
+        try:
+            await stop.wait()
+        finally:
+            self.scheduler.shutdown()
+
+
+def install_stop_signals(stop: asyncio.Event) -> None:
+    """SIGINT and SIGTERM set ``stop`` so in-flight work can finish."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def run_forever(runtime: Runtime, config: Path | None, sinks: list[StorySink]) -> None:
+    """Entry point of ``electionwatch run``."""
+    stop = asyncio.Event()
+    install_stop_signals(stop)
+    await Bot(runtime, config, sinks).run(stop)

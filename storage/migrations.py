@@ -1,0 +1,92 @@
+"""Schema migrations, applied in order at start-up. Never edit a released step: add a new one."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("electionwatch")
+
+
+@migrations()
+def m001_feeds_items_stories(db: Database) -> None:
+    """Feeds with their poll state, items, the links each feed delivered, and stories."""
+    db.execute(
+        """
+        CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL UNIQUE,
+            name TEXT,
+            lang TEXT,
+            interval_seconds INTEGER NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            source TEXT NOT NULL DEFAULT 'config',
+            added_at TEXT NOT NULL,
+            added_by TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            body_hash TEXT,
+            last_status INTEGER,
+            last_error TEXT,
+            bozo_reason TEXT,
+            last_polled_at TEXT,
+            last_success_at TEXT,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            next_poll_at TEXT,
+            disabled_reason TEXT,
+            items_total INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE stories (
+            id INTEGER PRIMARY KEY,
+            first_seen TEXT NOT NULL,
+            representative_item_id INTEGER,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            feed_id INTEGER NOT NULL,
+            guid TEXT,
+            link TEXT NOT NULL,
+            canonical_link TEXT,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            published TEXT NOT NULL,
+            published_is_fallback INTEGER NOT NULL,
+            first_seen TEXT NOT NULL,
+            lang TEXT NOT NULL,
+            content_hash TEXT NOT NULL UNIQUE,
+            relevant INTEGER NOT NULL DEFAULT 0,
+            countries TEXT NOT NULL DEFAULT '[]',
+            bodies TEXT NOT NULL DEFAULT '[]',
+            evidence TEXT NOT NULL DEFAULT '[]',
+            story_id INTEGER REFERENCES stories(id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX items_story ON items(story_id)")
+    db.execute("CREATE INDEX items_published ON items(published)")
+    # One row per distinct link a feed delivered: the item's own link or an alias of it.
+    db.execute(
+        """
+        CREATE TABLE receipts (
+            id INTEGER PRIMARY KEY,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            feed_id INTEGER NOT NULL,
+            link TEXT NOT NULL,
+            canonical_link TEXT NOT NULL,
+            guid TEXT,
+            first_seen TEXT NOT NULL,
+            UNIQUE (feed_id, canonical_link)
+        )
+        """
+    )
+    db.execute("CREATE INDEX receipts_canonical ON receipts(canonical_link)")
+    db.execute("CREATE INDEX receipts_feed_guid ON receipts(feed_id, guid)")
+    db.execute("CREATE INDEX receipts_item ON receipts(item_id)")

@@ -1,0 +1,89 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.models import Entry, FeedConfig
+from bot.pipeline.normalise import canonical_link, choose_language, content_hash, normalise, plain_text
+
+NOW = datetime(2026, 4, 27, 12, 0, tzinfo=UTC)
+FEED = FeedConfig("https://feed.example/rss", "Feed", None, 600)
+
+
+def never_called(text: str) -> str:
+    raise AssertionError("the detector should not be needed")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("HTTPS://News.Example.COM/a/b/?utm_source=rss&id=3#frag", "https://news.example.com/a/b?id=3"),
+        ("http://news.example:80/x?fbclid=1", "http://news.example/x"),
+        ("https://news.example:8443/x/", "https://news.example:8443/x"),
+        ("https://news.example", "https://news.example/"),
+        ("javascript:alert(1)", None),
+        ("ftp://files.example/feed", None),
+        ("", None),
+        ("https://" + "a" * 3000, None),
+    ],
+)
+def test_canonical_link(url: str, expected: str | None) -> None:
+    assert canonical_link(url) == expected
+
+
+def test_plain_text_strips_tags_decodes_entities_and_folds_space() -> None:
+    html = (
+        "<p>ASTANA &ndash; The&nbsp;mission&#8217;s head</p>\n\n"
+        "<p>said &laquo;yes&raquo; &amp; left.</p><script>x()</script>"
+    )
+    assert plain_text(html) == "ASTANA – The mission’s head\nsaid «yes» & left."
+
+
+def test_plain_text_drops_control_characters_and_caps_length() -> None:
+    assert plain_text("a\x00b\x1bc\u200bd") == "abcd"
+    capped = plain_text("word " * 100, limit=50)
+    assert len(capped) <= 51
+    assert capped.endswith("…")
+
+
+def test_content_hash_ignores_case_and_spacing() -> None:
+    assert content_hash("Title", "Some  text") == content_hash("title", "some text")
+    assert content_hash("Title", "Some text") != content_hash("Title", "Other text")
+
+
+def test_language_hint_used_when_script_agrees() -> None:
+    assert choose_language("ru-RU", "Выборы в Казахстане", never_called) == "ru"
+    assert choose_language("ru", "Elections in Kazakhstan", lambda text: "en") == "en"
+    assert choose_language(None, "Les observateurs", lambda text: "fr") == "fr"
+
+
+def test_normalise_entry() -> None:
+    entry = Entry(
+        title="<b>Observers</b> arrive",
+        link=" https://News.example/a?utm_medium=x ",
+        guid="g-1",
+        published=datetime(2026, 4, 20, 4, 30, tzinfo=UTC),
+        summary_html="<p>Text &amp; more</p>",
+    )
+    item = normalise(entry, FEED, "en", NOW, never_called)
+    assert item.title == "Observers arrive"
+    assert item.link == "https://News.example/a?utm_medium=x"
+    assert item.canonical_link == "https://news.example/a"
+    assert item.summary == "Text & more"
+    assert item.lang == "en"
+    assert item.published_is_fallback is False
+
+
+@pytest.mark.parametrize("published", [None, NOW + timedelta(days=30)])
+def test_missing_or_future_date_falls_back_to_first_seen(published: datetime | None) -> None:
+    entry = Entry("T", "https://n.example/1", None, published, "x")
+    item = normalise(entry, FEED, "en", NOW, never_called)
+    assert item.published == NOW
+    assert item.published_is_fallback is True
+
+
+def test_guid_used_as_link_when_link_missing_and_javascript_links_dropped() -> None:
+    from_guid = normalise(Entry("T", "", "https://n.example/story", None, "x"), FEED, "en", NOW, never_called)
+    assert from_guid.canonical_link == "https://n.example/story"
+    hostile = normalise(Entry("T", "javascript:alert(1)", None, None, "x"), FEED, "en", NOW, never_called)
+    assert hostile.link == ""
+    assert hostile.canonical_link == ""

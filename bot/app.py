@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -10,13 +12,17 @@ import httpx
 
 from bot.clock import Clock, SystemClock
 from bot.dbthread import DbThread
-from bot.errors import ConfigError
+from bot.errors import ConfigError, FetchError, UserError
 from bot.models import FeedRecord, Summary, Tags
-from bot.pipeline.fetch import FetchLimits, build_http_client
+from bot.pipeline.deliver import ChatSender
+from bot.pipeline.fetch import FetchLimits, Validators, build_http_client, ensure_public_host, fetch
 from bot.pipeline.normalise import LangidDetector
+from bot.pipeline.parse import parse_feed
 from bot.pipeline.poll import PollDeps
+from bot.pipeline.route import Router
 from bot.pipeline.summarise import Labels, summarise
 from bot.settings import Settings, load_feeds
+from handlers.types import KnowledgeLike, Services
 from storage import Store, open_store
 
 
@@ -24,7 +30,7 @@ class TaggerLike(Protocol):
     """What the pipeline needs of the tagger: tags, and readable labels for them."""
 
     @property
-    def knowledge(self) -> Labels:
+    def knowledge(self) -> KnowledgeLike:
         """Readable names of countries and bodies."""
         ...
 
@@ -52,6 +58,7 @@ class Runtime:
     tagger: TaggerLike
     deps: PollDeps
     poll_interval: int = 600
+    body_parents: Mapping[str, str | None] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -77,11 +84,45 @@ class Runtime:
         """Feeds that are polled."""
         return self.store.feeds.enabled()
 
+    def build_services(self, feeds_changed: Callable[[], Awaitable[None]] | None = None) -> Services:
+        """What chat commands may use."""
+
+        async def nothing() -> None:
+            return None
+
+        return Services(
+            store=self.store,
+            db=self.db,
+            clock=self.clock,
+            knowledge=self.tagger.knowledge,
+            body_parents=self.body_parents,
+            admins=parse_admins(self.settings.admins),
+            summary=self.summary,
+            check_feed=self.check_feed,
+            feeds_changed=feeds_changed or nothing,
+        )
+
+    async def check_feed(self, url: str) -> str | None:
+        """Fetch and parse a feed a chat admin wants to add; its title, or UserError saying what is wrong."""
+        try:
+            if not self.settings.allow_private_feeds:
+                await ensure_public_host(url)
+            fetched = await fetch(self.http, url, Validators(), self.deps.limits, self.clock.now())
+            parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.headers)
+        except FetchError as error:
+            raise UserError(f"I could not use that feed: {error.message}.") from None
+        return parsed.title
+
     async def aclose(self) -> None:
         """Release the HTTP client, the database thread and the database."""
         await self.http.aclose()
         self.db.close()
         self.store.close()
+
+
+def parse_admins(text: str) -> frozenset[str]:
+    """``telegram:123, slack:U456`` → {"telegram:123", "slack:U456"}."""
+    return frozenset(part.strip() for part in text.split(",") if ":" in part)
 
 
 def build_runtime(
@@ -111,4 +152,44 @@ def build_runtime(
         tag=tagger.tag,
         detect_language=LangidDetector(),
     )
-    return Runtime(settings=settings, clock=clock, store=store, db=db, http=http, tagger=tagger, deps=deps)
+    body_parents = dict(getattr(tagger.knowledge, "body_parents", {}) or {})
+    deps = replace(deps, router=Router(store, body_parents))
+    return Runtime(
+        settings=settings,
+        clock=clock,
+        store=store,
+        db=db,
+        http=http,
+        tagger=tagger,
+        deps=deps,
+        body_parents=body_parents,
+    )
+
+
+class Platform(Protocol):
+    """A chat platform the bot runs: started and stopped with the bot; its sender feeds the outbox."""
+
+    name: str
+
+    @property
+    def sender(self) -> ChatSender:
+        """Posts and edits story messages."""
+        ...
+
+    async def start(self) -> None:
+        """Connect (fail fast on a bad token) and start receiving commands."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop receiving and release connections."""
+        ...
+
+
+def build_platforms(settings: Settings, services: Services) -> list[Platform]:
+    """The chat platforms whose tokens are configured."""
+    platforms: list[Platform] = []
+    if settings.telegram_bot_token:
+        from bot.platforms.telegram import TelegramPlatform
+
+        platforms.append(TelegramPlatform(settings.telegram_bot_token, services, settings.telegram_api_base_url))
+    return platforms

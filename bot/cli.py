@@ -150,7 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = _config_path(args, runtime.settings)
         sender = ConsoleSender(console)
         console.print("ElectionWatch running; new relevant stories appear below. Ctrl-C stops.")
-        await run_forever(runtime, config, [sender.show])
+        await run_forever(runtime, config, sender.show)
         return 0
 
     return _with_runtime(args, body)
@@ -285,9 +285,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
-    parser = argparse.ArgumentParser(
-        prog="electionwatch", description="Watch news feeds for election observation."
-    )
+    parser = argparse.ArgumentParser(prog="electionwatch", description="Watch news feeds for election observation.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -32,6 +32,4 @@ class BundledFeedsTransport(httpx.AsyncBaseTransport):
         resource = resources.files("bot") / "samples" / name
         if "/" in name or not resource.is_file():
             return httpx.Response(404)
-        return httpx.Response(
-            200, content=resource.read_bytes(), headers={"Content-Type": "application/rss+xml"}
-        )
+        return httpx.Response(200, content=resource.read_bytes(), headers={"Content-Type": "application/rss+xml"})

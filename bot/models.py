@@ -166,3 +166,56 @@ class Summary:
     source: str
     published: datetime
     also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """Where a subscription lives and stories go: a platform's chat, and a forum topic when there is one."""
+
+    platform: str
+    chat_id: str
+    thread_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """One string naming the destination, e.g. ``telegram:-100123/7``."""
+        return f"{self.platform}:{self.chat_id}" + (f"/{self.thread_id}" if self.thread_id else "")
+
+
+TERM_KINDS = ("country", "body", "keyword", "all")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One term of a subscription filter: a country code, a body id, a keyword phrase or ``all``."""
+
+    kind: str
+    value: str
+    negated: bool = False
+
+    def describe(self) -> str:
+        """The term as a user would type it back."""
+        text = f'"{self.value}"' if self.kind == "keyword" else self.value
+        return f"-{text}" if self.negated else text
+
+
+@dataclass(frozen=True)
+class Filter:
+    """Terms ANDed together; negated terms exclude."""
+
+    terms: tuple[Term, ...]
+
+    @property
+    def canonical(self) -> str:
+        """A stable text form, used to recognise the same filter typed twice."""
+        return " ".join(term.describe() for term in sorted(self.terms, key=lambda t: (t.negated, t.kind, t.value)))
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A chat's filter; ``chat_row`` is the chat's database id, which outbox rows point to."""
+
+    id: int
+    chat_row: int
+    chat: ChatRef
+    filter: Filter

@@ -1,15 +1,18 @@
-"""The long-running bot: scheduler + pipeline + outputs, until SIGINT/SIGTERM."""
+"""The long-running bot: scheduler + pipeline + chat platforms + outbox sender, until SIGINT/SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.app import Runtime
+from bot.app import Platform, Runtime, build_platforms
+from bot.errors import ConfigError
 from bot.models import PollReport, Summary
+from bot.pipeline.deliver import OutboxWorker
 from bot.pipeline.poll import poll_feed
 from bot.scheduler import FeedScheduler
 
@@ -36,13 +39,14 @@ async def relevant_summaries(runtime: Runtime, report: PollReport) -> list[Summa
 
 
 class Bot:
-    """Polls every enabled feed on its schedule and hands new relevant stories to the sinks."""
+    """Polls every enabled feed on its schedule; new stories go to the outbox and to the sinks."""
 
     def __init__(self, runtime: Runtime, config: Path | None, sinks: list[StorySink]) -> None:
         self.runtime = runtime
         self.config = config
         self.sinks = sinks
         self.scheduler = FeedScheduler(self.poll_one)
+        self.on_new_deliveries: Callable[[], None] = lambda: None
 
     async def poll_one(self, feed_id: int) -> None:
         """The job of one feed: skip while backing off, else poll and announce new stories."""
@@ -54,9 +58,12 @@ class Bot:
             return
         try:
             report = await poll_feed(feed, runtime.deps)
-            for summary in await relevant_summaries(runtime, report):
-                for sink in self.sinks:
-                    sink(summary)
+            if report.new_story_ids or report.updated_story_ids:
+                self.on_new_deliveries()
+            if self.sinks:
+                for summary in await relevant_summaries(runtime, report):
+                    for sink in self.sinks:
+                        sink(summary)
         except Exception:  # one feed's bug never stops the scheduler
             log.exception("poll of feed %s failed", feed.url)
             return
@@ -89,8 +96,47 @@ def install_stop_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def run_forever(runtime: Runtime, config: Path | None, sinks: list[StorySink]) -> None:
+async def serve(
+    runtime: Runtime,
+    config: Path | None,
+    stop: asyncio.Event,
+    console: StorySink | None = None,
+    platforms: list[Platform] | None = None,
+) -> None:
+    """Run the bot with its platforms and outbox worker until ``stop`` is set."""
+    bot = Bot(runtime, config, [])
+    services = runtime.build_services(feeds_changed=bot.resync)
+    chosen = build_platforms(runtime.settings, services) if platforms is None else platforms
+    if not chosen and console is not None:
+        bot.sinks.append(console)
+    started: list[Platform] = []
+    worker: OutboxWorker | None = None
+    worker_task: asyncio.Task[None] | None = None
+    try:
+        for platform in chosen:
+            try:
+                await platform.start()
+            except Exception as error:
+                raise ConfigError(f"{platform.name} could not start: {error}") from error
+            started.append(platform)
+            log.info("%s connected", platform.name)
+        if started:
+            worker = OutboxWorker(
+                runtime.store, runtime.db, runtime.clock, {p.name: p.sender for p in started}, runtime.summary
+            )
+            bot.on_new_deliveries = worker.wake
+            worker_task = asyncio.create_task(worker.run(stop))
+        await bot.run(stop)
+    finally:
+        if worker_task is not None:
+            await worker_task
+        for platform in reversed(started):
+            with contextlib.suppress(Exception):
+                await platform.stop()
+
+
+async def run_forever(runtime: Runtime, config: Path | None, console: StorySink) -> None:
     """Entry point of ``electionwatch run``."""
     stop = asyncio.Event()
     install_stop_signals(stop)
-    await Bot(runtime, config, sinks).run(stop)
+    await serve(runtime, config, stop, console)

@@ -16,6 +16,8 @@ from sqlite_utils import Database
 from storage.feeds import FeedStore
 from storage.items import ItemStore
 from storage.migrations import migrations
+from storage.outbox import OutboxStore
+from storage.subscriptions import SubscriptionStore
 
 
 class Store:
@@ -25,6 +27,8 @@ class Store:
         self.db = db
         self.feeds = FeedStore(db)
         self.items = ItemStore(db)
+        self.subscriptions = SubscriptionStore(db)
+        self.outbox = OutboxStore(db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

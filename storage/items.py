@@ -163,6 +163,30 @@ class ItemStore:
         ).fetchall()
         return list(dict.fromkeys(row[0] for row in rows))
 
+    def recent_stories(self, limit: int, before: str | None = None) -> list[tuple[StoredItem, str]]:
+        """Representative items of relevant stories, newest first, with their feed's name."""
+        rows = self.db.execute(
+            f"SELECT {_ITEM_COLUMNS}, coalesce(f.name, f.url, '') FROM stories s "
+            "JOIN items i ON i.id = s.representative_item_id LEFT JOIN feeds f ON f.id = i.feed_id "
+            "WHERE i.relevant = 1 AND (? IS NULL OR i.published < ?) ORDER BY i.published DESC, i.id DESC LIMIT ?",
+            (before, before, limit),
+        ).fetchall()
+        return [(_stored(row[:-1]), row[-1]) for row in rows]
+
+    def search(self, words: list[str], limit: int, offset: int) -> list[tuple[StoredItem, str]]:
+        """Full-text search (FTS5), newest first; every word must appear (prefix match on the last)."""
+        if not words:
+            return []
+        # Each word is quoted so that user input can never be read as FTS5 query syntax.
+        query = " ".join('"' + word.replace('"', '""') + '"' for word in words) + "*"
+        rows = self.db.execute(
+            f"SELECT {_ITEM_COLUMNS}, coalesce(f.name, f.url, '') FROM items_fts "
+            "JOIN items i ON i.id = items_fts.rowid LEFT JOIN feeds f ON f.id = i.feed_id "
+            "WHERE items_fts MATCH ? ORDER BY i.published DESC, i.id DESC LIMIT ? OFFSET ?",
+            (query, limit, offset),
+        ).fetchall()
+        return [(_stored(row[:-1]), row[-1]) for row in rows]
+
     def update_tags(self, item_id: int, tags: Tags) -> None:
         """Replace an item's tags (after the knowledge changed)."""
         self.db.execute(

@@ -90,3 +90,80 @@ def m001_feeds_items_stories(db: Database) -> None:
     db.execute("CREATE INDEX receipts_canonical ON receipts(canonical_link)")
     db.execute("CREATE INDEX receipts_feed_guid ON receipts(feed_id, guid)")
     db.execute("CREATE INDEX receipts_item ON receipts(item_id)")
+
+
+@migrations()
+def m003_chats_subscriptions_outbox(db: Database) -> None:
+    """Chats, their subscriptions, the delivery outbox and full-text search over items."""
+    db.execute(
+        """
+        CREATE TABLE chats (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            chat_id TEXT NOT NULL,
+            thread_id TEXT NOT NULL DEFAULT '',
+            title TEXT,
+            is_group INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            inactive_reason TEXT,
+            created_at TEXT NOT NULL,
+            UNIQUE (platform, chat_id, thread_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY,
+            chat_row INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            filter TEXT NOT NULL,
+            terms TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by TEXT,
+            UNIQUE (chat_row, filter)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            story_id INTEGER NOT NULL,
+            chat_row INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'sending', 'sent', 'uncertain', 'dead', 'dropped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            claimed_at TEXT,
+            last_error TEXT,
+            message_id TEXT,
+            plain INTEGER NOT NULL DEFAULT 0,
+            needs_edit INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (story_id, chat_row)
+        )
+        """
+    )
+    db.execute("CREATE INDEX outbox_due ON outbox(state, next_attempt_at)")
+    db.execute("CREATE INDEX outbox_edits ON outbox(needs_edit) WHERE needs_edit = 1")
+    db.execute("CREATE INDEX outbox_story ON outbox(story_id)")
+    db.execute(
+        "CREATE VIRTUAL TABLE items_fts USING fts5(title, summary, content='items', content_rowid='id', "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    db.execute(
+        "CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN "
+        "INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END"
+    )
+    db.execute(
+        "CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN "
+        "INSERT INTO items_fts(items_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary); "
+        "END"
+    )
+    db.execute(
+        "CREATE TRIGGER items_fts_update AFTER UPDATE OF title, summary ON items BEGIN "
+        "INSERT INTO items_fts(items_fts, rowid, title, summary) VALUES ('delete', old.id, old.title, old.summary); "
+        "INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END"
+    )
+    db.execute("INSERT INTO items_fts(items_fts) VALUES ('rebuild')")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -10,6 +12,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from bot.errors import (
+    BlockedAddress,
     BodyTooLarge,
     EmptyBody,
     FetchError,
@@ -106,12 +109,7 @@ def _status_error(response: httpx.Response, now: datetime) -> FetchError:
 
 async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length")
-    if (
-        declared
-        and declared.isdigit()
-        and int(declared) > max_bytes
-        and not response.headers.get("content-encoding")
-    ):
+    if declared and declared.isdigit() and int(declared) > max_bytes and not response.headers.get("content-encoding"):
         raise BodyTooLarge(f"body of {int(declared):,} bytes is over the {max_bytes:,}-byte limit")
     chunks: list[bytes] = []
     size = 0
@@ -170,3 +168,26 @@ async def fetch(
         headers=lowered,
         validators=Validators(etag=lowered.get("etag"), last_modified=lowered.get("last-modified")),
     )
+
+
+def is_forbidden_address(address: str) -> bool:
+    """Loopback, private, link-local, CGNAT, multicast, reserved, unspecified or IPv4-mapped forms of them."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+async def ensure_public_host(url: str) -> None:
+    """Refuse a URL whose host resolves to an address feeds from chat may not use (SSRF guard)."""
+    host = httpx.URL(url).host
+    if not host:
+        raise BlockedAddress("the URL has no host")
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise NetworkError(f"cannot resolve {host}: {exc}") from None
+    for info in infos:
+        address = str(info[4][0])
+        if is_forbidden_address(address):
+            raise BlockedAddress(f"{host} resolves to {address}, a private or reserved address")

@@ -21,6 +21,7 @@ from bot.models import FeedRecord, Item, ParsedFeed, PollReport, Tags
 from bot.pipeline.fetch import FetchLimits, FetchResult, Validators, fetch
 from bot.pipeline.normalise import LanguageDetector, normalise
 from bot.pipeline.parse import parse_feed
+from bot.pipeline.route import Router
 from bot.pipeline.schedule import after_failure, after_success
 from storage import Store
 
@@ -40,6 +41,7 @@ class PollDeps:
     limits: FetchLimits
     tag: TagFunction
     detect_language: LanguageDetector
+    router: Router | None = None
 
 
 def prepare_items(parsed: ParsedFeed, feed: FeedRecord, now: datetime, deps: PollDeps) -> list[Item]:
@@ -64,21 +66,30 @@ def store_items(
     parsed: ParsedFeed,
     body_hash: str,
     now: datetime,
+    router: Router | None = None,
 ) -> PollReport:
     """Dedupe and store one poll's items and the feed's new state in a single transaction."""
     new_items = duplicates = 0
     new_stories: list[int] = []
+    updated_stories: list[int] = []
     with store.transaction():
         for item in items:
             existing = store.items.find_exact(feed.id, item)
             if existing is not None:
-                store.items.add_receipt(existing, feed.id, item, now)
+                if store.items.add_receipt(existing, feed.id, item, now):
+                    # The same article reached us through another link or outlet: the story's sent
+                    # messages are edited to name the new source.
+                    stored = store.items.get(existing)
+                    if stored is not None and stored.story_id is not None and stored.feed_id != feed.id:
+                        updated_stories.append(stored.story_id)
                 duplicates += 1
                 continue
             story_id = store.items.new_story(now)
             store.items.insert(feed.id, item, story_id, now)
             new_stories.append(story_id)
             new_items += 1
+        if router is not None:
+            router.route(new_stories, updated_stories, now)
         store.feeds.record_success(
             feed.id,
             now,
@@ -96,6 +107,7 @@ def store_items(
         new_items=new_items,
         duplicates=duplicates,
         new_story_ids=tuple(new_stories),
+        updated_story_ids=tuple(dict.fromkeys(updated_stories)),
         warning=parsed.bozo_reason,
     )
 
@@ -132,7 +144,7 @@ async def poll_feed(feed: FeedRecord, deps: PollDeps) -> PollReport:
     except FetchError as error:
         return await _fail(feed, error, deps, now)
     items = await asyncio.to_thread(prepare_items, parsed, feed, now, deps)
-    return await deps.db(store_items, deps.store, feed, items, fetched, parsed, body_hash, now)
+    return await deps.db(store_items, deps.store, feed, items, fetched, parsed, body_hash, now, deps.router)
 
 
 async def poll_feeds(

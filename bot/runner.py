@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.app import Platform, Runtime, build_platforms
 from bot.errors import ConfigError
 from bot.models import PollReport, Summary
-from bot.pipeline.deliver import OutboxWorker
+from bot.pipeline.deliver import OutboxWorker, RateLimits
 from bot.pipeline.poll import poll_feed
 from bot.scheduler import FeedScheduler
 
@@ -47,9 +47,20 @@ class Bot:
         self.sinks = sinks
         self.scheduler = FeedScheduler(self.poll_one)
         self.on_new_deliveries: Callable[[], None] = lambda: None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     async def poll_one(self, feed_id: int) -> None:
-        """The job of one feed: skip while backing off, else poll and announce new stories."""
+        """The job of one feed, run as a task the shutdown waits for."""
+        if self._stopping:
+            return
+        task = asyncio.create_task(self._poll_one(feed_id))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+        await asyncio.shield(task)
+
+    async def _poll_one(self, feed_id: int) -> None:
+        """Skip while backing off, else poll and announce new stories."""
         runtime = self.runtime
         feed = await runtime.db(runtime.store.feeds.get, feed_id)
         if feed is None or not feed.enabled:
@@ -86,7 +97,11 @@ class Bot:
         try:
             await stop.wait()
         finally:
+            self._stopping = True
             self.scheduler.shutdown()
+            # In-flight polls finish (each is one transaction), so a stop never leaves half a poll behind.
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight, return_exceptions=True)
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:
@@ -102,6 +117,7 @@ async def serve(
     stop: asyncio.Event,
     console: StorySink | None = None,
     platforms: list[Platform] | None = None,
+    rate_limits: dict[str, RateLimits] | None = None,
 ) -> None:
     """Run the bot with its platforms and outbox worker until ``stop`` is set."""
     bot = Bot(runtime, config, [])
@@ -122,7 +138,12 @@ async def serve(
             log.info("%s connected", platform.name)
         if started:
             worker = OutboxWorker(
-                runtime.store, runtime.db, runtime.clock, {p.name: p.sender for p in started}, runtime.summary
+                runtime.store,
+                runtime.db,
+                runtime.clock,
+                {p.name: p.sender for p in started},
+                runtime.summary,
+                limits=rate_limits,
             )
             bot.on_new_deliveries = worker.wake
             worker_task = asyncio.create_task(worker.run(stop))

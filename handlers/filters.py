@@ -19,10 +19,11 @@ _TOKENS = re.compile(r'(-?)(?:["“”«»„]([^"“”«»„]*)["“”«»�
 
 def _tokens(text: str) -> list[tuple[bool, str, bool]]:
     """(negated, text, quoted) for each term."""
-    return [
-        (bool(minus), quoted if quoted is not None else bare, quoted is not None)
-        for minus, quoted, bare in _TOKENS.findall(text)
-    ]
+    tokens = []
+    for match in _TOKENS.finditer(text):
+        minus, quoted, bare = match.groups()
+        tokens.append((bool(minus), quoted if quoted is not None else bare, quoted is not None))
+    return tokens
 
 
 def suggestions(term: str, knowledge: KnowledgeLike, limit: int = 3) -> list[str]:

@@ -52,19 +52,32 @@ def _loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 class KeywordTagger:
     """A tiny stand-in tagger for pipeline tests: 'election' makes an item relevant, 'Kazakhstan' → KZ."""
 
-    class _Labels:
+    class _Knowledge:
+        countries = {"kazakhstan": "KZ", "казахстан": "KZ", "kz": "KZ", "kyrgyzstan": "KG", "kg": "KG"}
+        bodies = {"odihr": "osce-odihr", "osce/odihr": "osce-odihr", "osce": "osce", "cec": "election-commission"}
+        body_parents = {"osce-odihr": "osce"}
+
+        def resolve_country(self, term: str) -> str | None:
+            return self.countries.get(term.casefold())
+
+        def resolve_body(self, term: str) -> str | None:
+            return self.bodies.get(term.casefold())
+
         def country_label(self, code: str) -> str:
-            return {"KZ": "🇰🇿 Kazakhstan"}.get(code, code)
+            return {"KZ": "🇰🇿 Kazakhstan", "KG": "🇰🇬 Kyrgyzstan"}.get(code, code)
 
         def body_label(self, body_id: str) -> str:
-            return {"osce-odihr": "OSCE/ODIHR"}.get(body_id, body_id)
+            return {"osce-odihr": "OSCE/ODIHR", "osce": "OSCE", "election-commission": "CEC"}.get(body_id, body_id)
 
-    knowledge = _Labels()
+        def vocabulary(self) -> list[str]:
+            return ["Kazakhstan", "Kyrgyzstan", "ODIHR", "OSCE", "CEC"]
+
+    knowledge = _Knowledge()
 
     def tag(self, title: str, text: str, lang: str | None) -> Tags:
         blob = f"{title} {text}"
         relevant = "election" in blob.lower()
-        countries = ("KZ",) if "Kazakhstan" in blob else ()
+        countries = tuple(code for name, code in (("Kazakhstan", "KZ"), ("Kyrgyzstan", "KG")) if name in blob)
         bodies = ("osce-odihr",) if "ODIHR" in blob else ()
         evidence = (Evidence("relevant", "election", "keyword"),) if relevant else ()
         return Tags(relevant, countries, bodies, evidence)

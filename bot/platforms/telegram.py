@@ -13,7 +13,7 @@ from datetime import timedelta
 from telegram import BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, CommandHandler, ContextTypes
+from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
 from bot.errors import BadFormat, ChatGone, ChatMoved, RetryLater, SendFailed
 from bot.models import ChatRef, Summary
@@ -28,6 +28,10 @@ _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 def _e(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _attr(text: str) -> str:
     return html.escape(text, quote=True)
 
 
@@ -38,7 +42,7 @@ def _safe_href(link: str) -> str | None:
 def render_summary_html(summary: Summary, limit: int = MAX_TEXT) -> str:
     """A story as Telegram HTML; every feed-supplied string is escaped, and the result fits ``limit``."""
     href = _safe_href(summary.link)
-    title = f'<a href="{_e(href)}">{_e(summary.title)}</a>' if href else _e(summary.title)
+    title = f'<a href="{_attr(href)}">{_e(summary.title)}</a>' if href else _e(summary.title)
     labels = " · ".join((*summary.countries, *summary.bodies))
     parts = [f"<b>{title}</b>"]
     if summary.lead:
@@ -212,6 +216,8 @@ def build_application(token: str, services: Services, base_url: str | None = Non
         log.error("Telegram handler failed: %s", context.error, exc_info=context.error)
 
     application.add_handler(CommandHandler(list(COMMANDS), on_command))
+    # Unknown commands get a pointer to /help in private chats; in groups they may be for another bot.
+    application.add_handler(MessageHandler(filters.COMMAND & filters.ChatType.PRIVATE, on_command))
     application.add_error_handler(on_error)
     return application
 

@@ -1,0 +1,159 @@
+"""The real python-telegram-bot against the fake Bot API: commands, rules, deliveries and failures."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from bot.app import Runtime
+from bot.models import ChatRef, Summary
+from bot.pipeline.deliver import RateLimits
+from bot.platforms.telegram import render_reply_html, render_summary_html
+from handlers import COMMANDS
+from handlers.types import Reply
+from tests.fakes.feed_server import FeedServer, rss
+from tests.fakes.telegram_api import BAD_ENTITIES, BLOCKED, FakeTelegram, migrated, retry_after
+from tests.platforms.conftest import ADMIN, RunningBot
+
+STORY = {
+    "title": "ODIHR opens election observation mission in Kazakhstan",
+    "link": "https://wire.example/odihr-opens",
+    "guid": "w-1",
+    "description": "The OSCE/ODIHR mission opened in Astana ahead of the early presidential election.",
+}
+
+
+def feeds_yaml(tmp_path: Path, *urls: str) -> Path:
+    path = tmp_path / "feeds.yaml"
+    path.write_text("feeds:\n" + "".join(f"  - url: {url}\n    name: Outlet{n}\n" for n, url in enumerate(urls, 1)))
+    return path
+
+
+async def test_start_help_and_command_menu(make_bot: type[RunningBot], telegram: FakeTelegram) -> None:
+    bot = await make_bot().start()
+    assert [c["command"] for c in telegram.commands] == list(COMMANDS)
+    [text] = await bot.ask("/start")
+    assert "ElectionWatch follows election-observation news" in text
+    assert "/subscribe TERMS" in text
+    assert "/addfeed" not in text, "admin commands are listed only for admins"
+    [text] = await bot.ask("/help", user_id=ADMIN, chat_id=ADMIN)
+    assert "/addfeed URL [name]" in text
+    assert "follows nothing yet" in text
+
+
+async def test_subscribe_list_unsubscribe(make_bot: type[RunningBot]) -> None:
+    bot = await make_bot().start()
+    [text] = await bot.ask("/subscribe Kazakhstan odihr")
+    assert text == "Subscribed to 🇰🇿 Kazakhstan + OSCE/ODIHR. No stored story matches yet; new ones will arrive here."
+    [text] = await bot.ask('/subscribe KZ "early elections" -referendum')
+    assert text.startswith("Subscribed to 🇰🇿 Kazakhstan + “early elections” + not “referendum”.")
+    [text] = await bot.ask("/subscribe Казахстан ODIHR")
+    assert text == "This chat already follows 🇰🇿 Kazakhstan + OSCE/ODIHR."
+    [text] = await bot.ask("/subscriptions")
+    assert "1. 🇰🇿 Kazakhstan + OSCE/ODIHR" in text
+    assert "2. 🇰🇿 Kazakhstan + “early elections” + not “referendum”" in text
+    [text] = await bot.ask("/unsubscribe 2")
+    assert text.startswith("Unsubscribed from 🇰🇿 Kazakhstan + “early elections”")
+    [text] = await bot.ask("/unsubscribe 5")
+    assert "There is no subscription 5" in text
+    [text] = await bot.ask("/unsubscribe all")
+    assert "Unsubscribed from 🇰🇿 Kazakhstan + OSCE/ODIHR." == text
+
+
+async def test_unknown_term_suggests_and_saves_nothing(make_bot: type[RunningBot], runtime: Runtime) -> None:
+    bot = await make_bot().start()
+    [text] = await bot.ask("/subscribe Kazakstan")
+    assert text.startswith("I don't know “Kazakstan”. Did you mean Kazakhstan")
+    assert runtime.store.subscriptions.active() == []
+    [text] = await bot.ask("/subscribe")
+    assert "Say what to follow" in text
+    [text] = await bot.ask("/frobnicate")
+    assert "I don't know /frobnicate" in text
+
+
+async def test_group_rules(make_bot: type[RunningBot], telegram: FakeTelegram) -> None:
+    bot = await make_bot().start()
+    group = {"chat_id": -100500, "chat_type": "supergroup"}
+    [text] = await bot.ask("/subscribe Kazakhstan", user_id=7, **group)
+    assert text == "Only this group's administrators can change its subscriptions."
+    telegram.admins["-100500"] = {8}
+    [text] = await bot.ask("/subscribe Kazakhstan", user_id=8, **group)
+    assert text.startswith("Subscribed to 🇰🇿 Kazakhstan")
+    [text] = await bot.ask("/subscribe all", user_id=ADMIN, **group)
+    assert text.startswith("Subscribed to all relevant stories")
+    [text] = await bot.ask("/subscriptions", user_id=7, **group)
+    assert "1. 🇰🇿 Kazakhstan" in text, "anyone may read the group's subscriptions"
+
+
+async def test_admin_commands_and_refusal(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram, runtime: Runtime
+) -> None:
+    bot = await make_bot().start()
+    url = feed_server.add("/wire.xml", body=rss([STORY], title="Wire"))
+    [text] = await bot.ask(f"/addfeed {url}", user_id=5, chat_id=5)
+    assert text == "Sorry, only the bot's administrators can manage feeds."
+    [text] = await bot.ask(f"/addfeed {url} Wire service", user_id=ADMIN, chat_id=ADMIN)
+    assert text == "Added feed #1: Wire service. It is polled now and every 10 minutes."
+    for _ in range(300):
+        if runtime.store.items.count():
+            break
+        await asyncio.sleep(0.01)
+    assert runtime.store.items.count() == 1, "a feed added from chat is polled at once"
+    [text] = await bot.ask(f"/addfeed {url}", user_id=ADMIN, chat_id=ADMIN)
+    assert "already polled as #1" in text
+    broken = feed_server.add("/page.html", body=b"<html><body>hi</body></html>")
+    [text] = await bot.ask(f"/addfeed {broken}", user_id=ADMIN, chat_id=ADMIN)
+    assert text == "I could not use that feed: the URL returned an HTML page, not a feed."
+    [text] = await bot.ask("/addfeed file:///etc/passwd", user_id=ADMIN, chat_id=ADMIN)
+    assert text == "That is not an http(s) feed URL."
+    [text] = await bot.ask("/feeds", user_id=ADMIN, chat_id=ADMIN)
+    assert "#1 Wire service — ok; last success" in text
+    [text] = await bot.ask("/pausefeed 1", user_id=ADMIN, chat_id=ADMIN)
+    assert text.startswith("Paused feed #1")
+    [text] = await bot.ask("/feeds", user_id=ADMIN, chat_id=ADMIN)
+    assert "#1 Wire service — paused" in text
+    [text] = await bot.ask("/resumefeed 1", user_id=ADMIN, chat_id=ADMIN)
+    assert text == "Resumed feed #1: Wire service."
+    [text] = await bot.ask(f"/removefeed {url}", user_id=ADMIN, chat_id=ADMIN)
+    assert text == "Removed feed #1: Wire service."
+    [text] = await bot.ask("/removefeed 9", user_id=ADMIN, chat_id=ADMIN)
+    assert "No feed “9”" in text
+
+
+async def test_private_addresses_refused_unless_allowed(make_bot: type[RunningBot], runtime: Runtime) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"allow_private_feeds": False})
+    bot = await make_bot().start()
+    [text] = await bot.ask("/addfeed http://127.0.0.1:9/feed", user_id=ADMIN, chat_id=ADMIN)
+    assert text == "I could not use that feed: 127.0.0.1 resolves to 127.0.0.1, a private or reserved address."
+    [text] = await bot.ask("/addfeed http://user:pw@news.example/feed", user_id=ADMIN, chat_id=ADMIN)
+    assert "user name or password" in text
+
+
+async def test_story_delivered_once_then_edited_for_new_outlets(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    urls = [feed_server.add(f"/o{n}.xml", body=rss([STORY], title=f"Outlet{n}")) for n in (1, 2, 3)]
+    bot = await make_bot().start()
+    await bot.ask("/subscribe Kazakhstan")
+    await bot.ask("/subscribe odihr", chat_id=-100900, chat_type="supergroup", user_id=ADMIN, thread_id=77)
+    await bot.ask(f"/addfeed {urls[0]}", user_id=ADMIN, chat_id=ADMIN)
+    first, second = await telegram.next_sent(), await telegram.next_sent()
+    sends = {str(c.params["chat_id"]): c for c in (first, second)}
+    assert set(sends) == {"1001", "-100900"}
+    assert sends["-100900"].params["message_thread_id"] == 77
+    text = sends["1001"].params["text"]
+    assert text.startswith(
+        '<b><a href="https://wire.example/odihr-opens">ODIHR opens election observation mission in Kazakhstan</a></b>'
+    )
+    assert "🇰🇿 Kazakhstan · OSCE/ODIHR" in text
+    assert sends["1001"].params["parse_mode"] == "HTML"
+    assert sends["1001"].params["link_preview_options"] == {"is_disabled": True}
+    for url in urls[1:]:
+        await bot.ask(f"/addfeed {url}", user_id=ADMIN, chat_id=ADMIN)
+        edits = [await telegram.next_sent(), await telegram.next_sent()]
+        assert {c.method for c in edits} == {"editMessageText"}
+    last_edit = [c for c in telegram.calls if c.method == "editMessageText" and str(c.params["chat_id"]) == "1001"][-1]
+    assert "also: Outlet2, Outlet3" in last_edit.params["text"]
+    stories = [c for c in telegram.calls if c.method == "sendMessage" and str(c.params["text"]).startswith("<b><a")]
+    assert len(stories) == 2, "one message per story per chat, later outlets arrive as edits"

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -339,6 +340,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     args = build_parser().parse_args(argv)
+    # python-telegram-bot 22 reports durations (RetryAfter.retry_after) as timedelta only when asked to,
+    # and warns about the old int form otherwise.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     logging.basicConfig(
         level=logging.INFO if args.verbose or args.command == "run" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

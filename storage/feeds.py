@@ -28,9 +28,7 @@ _COLUMNS = (
 
 
 def _record(row: tuple[Any, ...]) -> FeedRecord:
-    (fid, url, name, lang, interval, enabled, source, etag, modified, body_hash, status, error, bozo) = row[
-        :13
-    ]
+    (fid, url, name, lang, interval, enabled, source, etag, modified, body_hash, status, error, bozo) = row[:13]
     polled, success, failures, next_poll, disabled_reason, items_total = row[13:]
     return FeedRecord(
         id=fid,

@@ -117,9 +117,7 @@ class OutboxStore:
         with self.db.atomic():
             self.db.execute("UPDATE outbox SET needs_edit = 0 WHERE id = ?", (row_id,))
 
-    def retry(
-        self, row_id: int, at: datetime, error: str, *, plain: bool = False, count_attempt: bool = True
-    ) -> None:
+    def retry(self, row_id: int, at: datetime, error: str, *, plain: bool = False, count_attempt: bool = True) -> None:
         """Back to pending, to be tried again at ``at``."""
         with self.db.atomic():
             self.db.execute(
@@ -131,9 +129,7 @@ class OutboxStore:
     def finish(self, row_id: int, state: str, error: str) -> None:
         """A final state: ``dead`` (gave up) or ``dropped`` (the chat is gone)."""
         with self.db.atomic():
-            self.db.execute(
-                "UPDATE outbox SET state = ?, last_error = ? WHERE id = ?", (state, error, row_id)
-            )
+            self.db.execute("UPDATE outbox SET state = ?, last_error = ? WHERE id = ?", (state, error, row_id))
 
     def recover_in_flight(self) -> int:
         """At start-up: rows left in ``sending`` by a crash become ``uncertain`` and are sent once more."""
@@ -151,9 +147,7 @@ class OutboxStore:
 
     def counts(self) -> dict[str, int]:
         """How many rows are in each state."""
-        return {
-            row[0]: row[1] for row in self.db.execute("SELECT state, count(*) FROM outbox GROUP BY state")
-        }
+        return {row[0]: row[1] for row in self.db.execute("SELECT state, count(*) FROM outbox GROUP BY state")}
 
     def oldest_pending(self) -> datetime | None:
         """When the oldest undelivered row was created."""

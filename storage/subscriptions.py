@@ -59,8 +59,7 @@ class SubscriptionStore:
     def chat_by_id(self, chat_row: int) -> ChatRecord | None:
         """The stored chat with this row id."""
         row = self.db.execute(
-            "SELECT id, platform, chat_id, thread_id, title, is_group, active, inactive_reason FROM chats "
-            "WHERE id = ?",
+            "SELECT id, platform, chat_id, thread_id, title, is_group, active, inactive_reason FROM chats WHERE id = ?",
             (chat_row,),
         ).fetchone()
         return _chat(row) if row else None
@@ -106,19 +105,13 @@ class SubscriptionStore:
         with self.db.atomic():
             count = 0
             for subscription_id in subscription_ids:
-                count += self.db.execute(
-                    "DELETE FROM subscriptions WHERE id = ?", (subscription_id,)
-                ).rowcount
+                count += self.db.execute("DELETE FROM subscriptions WHERE id = ?", (subscription_id,)).rowcount
         self.version += 1
         return count
 
     def count_for_chat(self, chat_row: int) -> int:
         """How many filters the chat has."""
-        return int(
-            self.db.execute("SELECT count(*) FROM subscriptions WHERE chat_row = ?", (chat_row,)).fetchone()[
-                0
-            ]
-        )
+        return int(self.db.execute("SELECT count(*) FROM subscriptions WHERE chat_row = ?", (chat_row,)).fetchone()[0])
 
     def active(self) -> list[Subscription]:
         """Every subscription of an active chat (used to build the matching index)."""
@@ -126,17 +119,12 @@ class SubscriptionStore:
             "SELECT s.id, s.chat_row, c.platform, c.chat_id, c.thread_id, s.terms FROM subscriptions s "
             "JOIN chats c ON c.id = s.chat_row WHERE c.active = 1 ORDER BY s.id"
         ).fetchall()
-        return [
-            Subscription(row[0], row[1], ChatRef(row[2], row[3], row[4] or None), _filter(row[5]))
-            for row in rows
-        ]
+        return [Subscription(row[0], row[1], ChatRef(row[2], row[3], row[4] or None), _filter(row[5])) for row in rows]
 
     def deactivate(self, chat_row: int, reason: str) -> None:
         """Stop delivering to a chat (blocked, removed, archived)."""
         with self.db.atomic():
-            self.db.execute(
-                "UPDATE chats SET active = 0, inactive_reason = ? WHERE id = ?", (reason, chat_row)
-            )
+            self.db.execute("UPDATE chats SET active = 0, inactive_reason = ? WHERE id = ?", (reason, chat_row))
         self.version += 1
 
     def migrate(self, chat_row: int, new_chat_id: str) -> None:
@@ -153,9 +141,7 @@ class SubscriptionStore:
                 self.db.execute(
                     "UPDATE OR IGNORE subscriptions SET chat_row = ? WHERE chat_row = ?", (target, chat_row)
                 )
-                self.db.execute(
-                    "UPDATE OR IGNORE outbox SET chat_row = ? WHERE chat_row = ?", (target, chat_row)
-                )
+                self.db.execute("UPDATE OR IGNORE outbox SET chat_row = ? WHERE chat_row = ?", (target, chat_row))
                 self.db.execute("DELETE FROM chats WHERE id = ?", (chat_row,))
             else:
                 self.db.execute("UPDATE chats SET chat_id = ? WHERE id = ?", (new_chat_id, chat_row))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from bot.models import Evidence, Tags
 from bot.settings import Settings
 from storage import Store, open_store
 from tests.fakes.feed_server import FeedServer
+
+os.environ.setdefault("PTB_TIMEDELTA", "true")  # as bot.cli.main does for the real process
 
 START = datetime(2026, 4, 27, 12, 0, tzinfo=UTC)
 

@@ -85,9 +85,7 @@ def test_poll_needs_once(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--once" in capsys.readouterr().err
 
 
-def test_feeds_list_add_remove_export(
-    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_feeds_list_add_remove_export(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = ["--db", str(tmp_path / "ew.db")]
     assert main(["poll", "--once", "--config", str(config), *db]) == 0
     capsys.readouterr()

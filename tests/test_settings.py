@@ -33,9 +33,7 @@ def test_feeds_file_applies_default_interval_and_overrides() -> None:
 
 def test_bad_field_is_named_with_its_feed() -> None:
     with pytest.raises(ConfigError) as error:
-        parse_feeds_yaml(
-            "feeds:\n  - url: https://a.example/rss\n  - url: https://b.example/rss\n    interval: soon\n"
-        )
+        parse_feeds_yaml("feeds:\n  - url: https://a.example/rss\n  - url: https://b.example/rss\n    interval: soon\n")
     assert error.value.message == (
         "feeds.yaml: feeds[1] (https://b.example/rss).interval: "
         "'soon' is not a duration; use 30s, 10m, 1h or a number of seconds"

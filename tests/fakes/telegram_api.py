@@ -8,6 +8,7 @@ fail the next calls to a chat (429 with retry_after, 403, migration, entity pars
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -38,7 +39,7 @@ def _error(code: int, description: str, **parameters: Any) -> dict[str, Any]:
 
 BLOCKED = _error(403, "Forbidden: bot was blocked by the user")
 KICKED = _error(403, "Forbidden: bot was kicked from the group chat")
-BAD_ENTITIES = _error(400, "Bad Request: can't parse entities: Unsupported start tag \"script\" at byte offset 3")
+BAD_ENTITIES = _error(400, 'Bad Request: can\'t parse entities: Unsupported start tag "script" at byte offset 3')
 
 
 def migrated(new_chat_id: int) -> dict[str, Any]:
@@ -136,8 +137,11 @@ class FakeTelegram:
 
     def sent_to(self, chat_id: int | str) -> list[Call]:
         """Every successful sendMessage to a chat, in order."""
-        return [c for c in self.calls if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(chat_id)
-                and c.params.get("_ok")]
+        return [
+            c
+            for c in self.calls
+            if c.method == "sendMessage" and str(c.params.get("chat_id")) == str(chat_id) and c.params.get("_ok")
+        ]
 
     async def _params(self, request: web.Request) -> dict[str, Any]:
         if request.content_type == "application/json":
@@ -175,8 +179,15 @@ class FakeTelegram:
         return True
 
     async def _m_getMe(self, params: dict[str, Any]) -> Any:
-        return {"id": BOT_ID, "is_bot": True, "first_name": "ElectionWatch", "username": BOT_USERNAME,
-                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "ElectionWatch",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def _m_setMyCommands(self, params: dict[str, Any]) -> Any:
         self.commands = list(params.get("commands") or [])
@@ -184,14 +195,14 @@ class FakeTelegram:
 
     async def _m_getUpdates(self, params: dict[str, Any]) -> Any:
         offset = int(params.get("offset") or 0)
+        # An offset confirms every earlier update, as the real Bot API does: they are never sent again.
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
         timeout = min(float(params.get("timeout") or 0), 0.5)
         pending = [u for u in self._updates if u["update_id"] >= offset]
         if not pending and timeout:
             self._new_update.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._new_update.wait(), timeout)
-            except TimeoutError:
-                pass
             pending = [u for u in self._updates if u["update_id"] >= offset]
         return pending
 
@@ -209,17 +220,32 @@ class FakeTelegram:
 
     async def _m_editMessageText(self, params: dict[str, Any]) -> Any:
         chat_id = int(params["chat_id"])
-        return {"message_id": int(params["message_id"]), "date": int(time.time()),
-                "chat": {"id": chat_id, "type": "private"}, "text": params.get("text", "")}
+        return {
+            "message_id": int(params["message_id"]),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "text": params.get("text", ""),
+        }
 
     async def _m_getChatMember(self, params: dict[str, Any]) -> Any:
         chat_id, user_id = str(params["chat_id"]), int(params["user_id"])
         status = "administrator" if user_id in self.admins.get(chat_id, set()) else "member"
         user = {"id": user_id, "is_bot": False, "first_name": "Ann"}
         if status == "administrator":
-            return {"status": status, "user": user, "can_be_edited": False, "is_anonymous": False,
-                    "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": True,
-                    "can_restrict_members": True, "can_promote_members": False, "can_change_info": True,
-                    "can_invite_users": True, "can_post_stories": False, "can_edit_stories": False,
-                    "can_delete_stories": False}
+            return {
+                "status": status,
+                "user": user,
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": True,
+                "can_restrict_members": True,
+                "can_promote_members": False,
+                "can_change_info": True,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+            }
         return {"status": status, "user": user}

@@ -68,9 +68,7 @@ async def test_slow_server_times_out(client: httpx.AsyncClient, feed_server: Fee
         await fetch(client, url, Validators(), FetchLimits(total_timeout=5), NOW)
 
 
-async def test_slow_drip_hits_the_overall_deadline(
-    client: httpx.AsyncClient, feed_server: FeedServer
-) -> None:
+async def test_slow_drip_hits_the_overall_deadline(client: httpx.AsyncClient, feed_server: FeedServer) -> None:
     url = feed_server.add("/drip", body=BODY * 10, drip=0.05)
     with pytest.raises(FetchTimeout, match=r"within 0\.3 s"):
         await fetch(client, url, Validators(), FetchLimits(total_timeout=0.3), NOW)
@@ -82,9 +80,7 @@ async def test_oversized_body_stops_at_cap(client: httpx.AsyncClient, feed_serve
         await fetch(client, url, Validators(), FetchLimits(max_body_bytes=100_000), NOW)
 
 
-async def test_gzip_bomb_is_capped_after_decompression(
-    client: httpx.AsyncClient, feed_server: FeedServer
-) -> None:
+async def test_gzip_bomb_is_capped_after_decompression(client: httpx.AsyncClient, feed_server: FeedServer) -> None:
     url = feed_server.add("/bomb", body=b"<rss>" + b" " * 5_000_000 + b"</rss>", gzip=True)
     with pytest.raises(BodyTooLarge):
         await fetch(client, url, Validators(), FetchLimits(max_body_bytes=1_000_000), NOW)

@@ -14,9 +14,7 @@ DATA = Path(__file__).parent.parent / "data" / "feeds"
 
 
 async def add_feed(runtime: Runtime, url: str, name: str = "Feed") -> FeedRecord:
-    return await runtime.db(
-        runtime.store.feeds.add, FeedConfig(url, name, None, 600), runtime.clock.now(), "test"
-    )
+    return await runtime.db(runtime.store.feeds.add, FeedConfig(url, name, None, 600), runtime.clock.now(), "test")
 
 
 async def fresh(runtime: Runtime, feed: FeedRecord) -> FeedRecord:
@@ -59,9 +57,7 @@ async def test_unchanged_bytes_without_etag_are_not_parsed(runtime: Runtime, fee
     assert feed_server.hits["/rss"] == 2
 
 
-async def test_changed_feed_with_same_items_stores_no_duplicates(
-    runtime: Runtime, feed_server: FeedServer
-) -> None:
+async def test_changed_feed_with_same_items_stores_no_duplicates(runtime: Runtime, feed_server: FeedServer) -> None:
     items = [{"title": "Election day", "link": "https://n.example/1", "guid": "1", "description": "Vote."}]
     feed = await add_feed(runtime, feed_server.add("/rss", body=rss(items)))
     await poll_feed(feed, runtime.deps)
@@ -72,9 +68,7 @@ async def test_changed_feed_with_same_items_stores_no_duplicates(
 
 
 async def test_exact_duplicates_across_feeds(runtime: Runtime, feed_server: FeedServer) -> None:
-    first = [
-        {"title": "Mission opens", "link": "https://a.example/x", "guid": "a1", "description": "Text one."}
-    ]
+    first = [{"title": "Mission opens", "link": "https://a.example/x", "guid": "a1", "description": "Text one."}]
     second = [
         # the same link with tracking parameters
         {
@@ -143,9 +137,7 @@ async def test_failures_back_off_then_disable(runtime: Runtime, feed_server: Fee
 
 
 async def test_one_bad_feed_does_not_break_another(runtime: Runtime, feed_server: FeedServer) -> None:
-    bad = await add_feed(
-        runtime, feed_server.add("/bad", body=b"<html><body>not a feed</body></html>"), "Bad"
-    )
+    bad = await add_feed(runtime, feed_server.add("/bad", body=b"<html><body>not a feed</body></html>"), "Bad")
     slow = await add_feed(runtime, feed_server.add("/empty", body=b""), "Empty")
     good = await add_feed(runtime, feed_server.add("/good", body=(DATA / "atom.xml").read_bytes()), "Good")
     reports = {r.feed: r for r in await poll_feeds([bad, slow, good], runtime.deps, concurrency=3)}
@@ -162,9 +154,7 @@ async def test_bozo_reason_is_recorded(runtime: Runtime, feed_server: FeedServer
     assert (await fresh(runtime, feed)).bozo_reason
 
 
-async def test_items_survive_a_restart(
-    settings: Settings, clock: FrozenClock, feed_server: FeedServer
-) -> None:
+async def test_items_survive_a_restart(settings: Settings, clock: FrozenClock, feed_server: FeedServer) -> None:
     url = feed_server.add("/rss", body=(DATA / "cp1251.xml").read_bytes())
     first = build_runtime(settings, clock=clock, tagger=KeywordTagger())
     feed = await add_feed(first, url)

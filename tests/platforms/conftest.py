@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import Runtime
+from bot.clock import SystemClock
 from bot.pipeline.deliver import RateLimits
 from bot.runner import serve
 from bot.settings import Settings
@@ -24,6 +25,12 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
     server = await FakeTelegram().start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+def clock() -> SystemClock:
+    """A running bot waits real (short) delays such as Retry-After, so it runs on the wall clock."""
+    return SystemClock()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+import itertools
 from pathlib import Path
 
 from bot.app import Runtime
@@ -58,7 +58,7 @@ async def test_subscribe_list_unsubscribe(make_bot: type[RunningBot]) -> None:
     [text] = await bot.ask("/unsubscribe 5")
     assert "There is no subscription 5" in text
     [text] = await bot.ask("/unsubscribe all")
-    assert "Unsubscribed from 🇰🇿 Kazakhstan + OSCE/ODIHR." == text
+    assert text == "Unsubscribed from 🇰🇿 Kazakhstan + OSCE/ODIHR."
 
 
 async def test_unknown_term_suggests_and_saves_nothing(make_bot: type[RunningBot], runtime: Runtime) -> None:
@@ -157,3 +157,155 @@ async def test_story_delivered_once_then_edited_for_new_outlets(
     assert "also: Outlet2, Outlet3" in last_edit.params["text"]
     stories = [c for c in telegram.calls if c.method == "sendMessage" and str(c.params["text"]).startswith("<b><a")]
     assert len(stories) == 2, "one message per story per chat, later outlets arrive as edits"
+
+
+async def deliver_story(bot: RunningBot, feed_server: FeedServer, name: str = "wire") -> None:
+    url = feed_server.add(f"/{name}.xml", body=rss([STORY], title=name))
+    await bot.ask(f"/addfeed {url}", user_id=ADMIN, chat_id=ADMIN)
+
+
+async def test_retry_after_is_honoured_exactly(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    bot = await make_bot().start()
+    await bot.ask("/subscribe Kazakhstan")
+    telegram.fail_next("sendMessage", 1001, retry_after(1))
+    await deliver_story(bot, feed_server)
+    refused = await telegram.next_sent()
+    delivered = await telegram.next_sent()
+    assert delivered.params["chat_id"] == 1001
+    assert delivered.at - refused.at >= 1.0
+    assert delivered.at - refused.at < 2.5
+
+
+async def test_blocked_chat_is_deactivated(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram, runtime: Runtime
+) -> None:
+    bot = await make_bot().start()
+    await bot.ask("/subscribe Kazakhstan")
+    telegram.fail_next("sendMessage", 1001, BLOCKED)
+    await deliver_story(bot, feed_server)
+    await telegram.next_sent()
+    for _ in range(100):
+        chat = runtime.store.subscriptions.chat(ChatRef("telegram", "1001"))
+        if chat is not None and not chat.active:
+            break
+        await asyncio.sleep(0.02)
+    assert chat is not None
+    assert not chat.active
+    assert "blocked" in (chat.inactive_reason or "")
+    assert runtime.store.outbox.counts() == {"dropped": 1}
+    assert runtime.store.subscriptions.active() == []
+
+
+async def test_migrated_group_moves_subscriptions_and_resends(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram, runtime: Runtime
+) -> None:
+    bot = await make_bot().start()
+    await bot.ask("/subscribe Kazakhstan", chat_id=-500, chat_type="group", user_id=ADMIN)
+    telegram.fail_next("sendMessage", -500, migrated(-100777))
+    await deliver_story(bot, feed_server)
+    refused = await telegram.next_sent()
+    resent = await telegram.next_sent()
+    assert refused.params["chat_id"] == -500
+    assert resent.params["chat_id"] == -100777
+    assert runtime.store.subscriptions.chat(ChatRef("telegram", "-500")) is None
+    moved = runtime.store.subscriptions.chat(ChatRef("telegram", "-100777"))
+    assert moved is not None
+    assert len(runtime.store.subscriptions.for_chat(moved.id)) == 1
+
+
+async def test_formatting_refused_resends_as_plain_text(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    bot = await make_bot().start()
+    await bot.ask("/subscribe Kazakhstan")
+    telegram.fail_next("sendMessage", 1001, BAD_ENTITIES)
+    await deliver_story(bot, feed_server)
+    refused = await telegram.next_sent()
+    plain = await telegram.next_sent()
+    assert refused.params["parse_mode"] == "HTML"
+    assert "parse_mode" not in plain.params
+    assert plain.params["text"].startswith(
+        "ODIHR opens election observation mission in Kazakhstan\nhttps://wire.example/"
+    )
+
+
+async def test_restart_resumes_a_non_empty_outbox(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram, runtime: Runtime
+) -> None:
+    bot = await make_bot().start()
+    await bot.ask("/subscribe Kazakhstan")
+    await bot.stop()
+    # Ingest while no sender runs: the delivery waits in the outbox.
+    url = feed_server.add("/later.xml", body=rss([STORY], title="Later"))
+    await runtime.db(runtime.store.feeds.add, FeedConfigFor(url), runtime.clock.now(), "test")
+    from bot.pipeline.poll import poll_feed
+
+    feed = runtime.store.feeds.by_url(url)
+    assert feed is not None
+    await poll_feed(feed, runtime.deps)
+    assert runtime.store.outbox.counts() == {"pending": 1}
+    # a row left 'sending' by a crash is sent again after the restart (at-least-once)
+    runtime.store.db.execute("UPDATE outbox SET state = 'sending'")
+    await make_bot().start()
+    delivered = await telegram.next_sent()
+    assert delivered.params["chat_id"] == 1001
+    assert str(delivered.params["text"]).startswith("<b><a")
+    for _ in range(100):
+        if runtime.store.outbox.counts() == {"sent": 1}:
+            break
+        await asyncio.sleep(0.02)
+    assert runtime.store.outbox.counts() == {"sent": 1}
+
+
+def FeedConfigFor(url: str) -> object:
+    from bot.models import FeedConfig
+
+    return FeedConfig(url, "Later", None, 600)
+
+
+async def test_per_chat_rate_limit_with_default_limits(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram
+) -> None:
+    bot = await make_bot().start(rate_limits={"telegram": RateLimits()})
+    await bot.ask("/subscribe all")
+    items = [
+        {
+            "title": f"Election commission update {n} in Kazakhstan",
+            "link": f"https://n.example/{n}",
+            "description": f"Election news number {n}.",
+        }
+        for n in range(3)
+    ]
+    url = feed_server.add("/many.xml", body=rss(items, title="Many"))
+    await bot.ask(f"/addfeed {url}", user_id=ADMIN, chat_id=ADMIN)
+    sends = [await telegram.next_sent() for _ in range(3)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(sends)]
+    assert all(gap >= 0.95 for gap in gaps), gaps
+
+
+def test_html_escapes_feed_text_and_fits_the_limit() -> None:
+    from datetime import UTC, datetime
+
+    hostile = Summary(
+        story_id=1,
+        title="<script>alert(1)</script> & <b>bold</b>",
+        link='https://x.example/a?b=1&c="2"',
+        lead="Lead with <i>tags</i> & ampersands " * 200,
+        countries=("🇰🇿 Kazakhstan",),
+        bodies=("OSCE/ODIHR",),
+        source="Feed <Name>",
+        published=datetime(2026, 4, 27, tzinfo=UTC),
+        also=tuple(f"Outlet {n}" for n in range(500)),
+    )
+    text = render_summary_html(hostile)
+    assert len(text) <= 4096
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in text
+    assert 'href="https://x.example/a?b=1&amp;c=&quot;2&quot;"' in text
+    js = render_summary_html(Summary(**{**hostile.__dict__, "link": "javascript:alert(1)", "also": ()}))
+    assert "href" not in js
+    long_reply = render_reply_html(Reply("line & more\n" * 1000))
+    assert all(len(part) <= 4096 for part in long_reply)
+    assert "".join(long_reply).count("&amp;") == 1000

@@ -87,14 +87,16 @@ class SubscriptionIndex:
     """Subscriptions filed by anchor term."""
 
     def __init__(self, subscriptions: Iterable[Subscription]) -> None:
-        self._by_key: dict[tuple[str, str], list[Subscription]] = defaultdict(list)
+        # Each entry keeps the filter's other terms: most filters have none, and match on the anchor alone.
+        self._by_key: dict[tuple[str, str], list[tuple[Subscription, tuple[Term, ...]]]] = defaultdict(list)
         self._keywords: ahocorasick.Automaton | None = None
         keywords: set[str] = set()
         self.size = 0
         for subscription in subscriptions:
             term = anchor(subscription.filter)
             value = term.value.casefold() if term.kind == "keyword" else term.value
-            self._by_key[(term.kind, value)].append(subscription)
+            rest = tuple(other for other in subscription.filter.terms if other != term)
+            self._by_key[(term.kind, value)].append((subscription, rest))
             if term.kind == "keyword":
                 keywords.add(value)
             self.size += 1
@@ -105,7 +107,7 @@ class SubscriptionIndex:
             automaton.make_automaton()
             self._keywords = automaton
 
-    def _candidates(self, facts: StoryFacts) -> Iterable[Subscription]:
+    def _candidates(self, facts: StoryFacts) -> Iterable[tuple[Subscription, tuple[Term, ...]]]:
         yield from self._by_key.get(("all", "all"), ())
         for country in facts.countries:
             yield from self._by_key.get(("country", country), ())
@@ -120,7 +122,9 @@ class SubscriptionIndex:
         if not facts.relevant:
             return []
         chats: dict[int, None] = {}
-        for subscription in self._candidates(facts):
-            if subscription.chat_row not in chats and filter_matches(subscription.filter, facts):
+        for subscription, rest in self._candidates(facts):
+            if subscription.chat_row in chats:
+                continue
+            if not rest or all(term_holds(term, facts) != term.negated for term in rest):
                 chats[subscription.chat_row] = None
         return list(chats)

@@ -14,7 +14,7 @@ from bot.clock import Clock, SystemClock
 from bot.dbthread import DbThread
 from bot.errors import ConfigError, FetchError, UserError
 from bot.models import FeedRecord, Summary, Tags
-from bot.pipeline.deliver import ChatSender
+from bot.pipeline.deliver import ChatSender, RateLimits
 from bot.pipeline.fetch import FetchLimits, Validators, build_http_client, ensure_public_host, fetch
 from bot.pipeline.normalise import LangidDetector
 from bot.pipeline.parse import parse_feed
@@ -191,5 +191,32 @@ def build_platforms(settings: Settings, services: Services) -> list[Platform]:
     if settings.telegram_bot_token:
         from bot.platforms.telegram import TelegramPlatform
 
-        platforms.append(TelegramPlatform(settings.telegram_bot_token, services, settings.telegram_api_base_url))
+        limits = RateLimits(
+            per_chat_interval=settings.telegram_per_chat_interval,
+            group_per_minute=settings.telegram_group_per_minute,
+            global_per_second=settings.telegram_global_per_second,
+        )
+        platforms.append(
+            TelegramPlatform(settings.telegram_bot_token, services, settings.telegram_api_base_url, limits)
+        )
+    if settings.slack_bot_token:
+        from bot.platforms.slack import SlackPlatform
+
+        # raises ConfigError when SLACK_SIGNING_SECRET is missing in HTTP mode
+        platforms.append(
+            SlackPlatform(
+                services,
+                settings.slack_bot_token,
+                signing_secret=settings.slack_signing_secret,
+                app_token=settings.slack_app_token,
+                port=settings.slack_port,
+                api_url=settings.slack_api_url,
+            )
+        )
     return platforms
+
+
+def platform_rate_limits(platforms: list[Platform]) -> dict[str, RateLimits]:
+    """The flood limits a platform declares (``rate_limits``); the others get the outbox defaults."""
+    declared = {platform.name: getattr(platform, "rate_limits", None) for platform in platforms}
+    return {name: limits for name, limits in declared.items() if isinstance(limits, RateLimits)}

@@ -184,6 +184,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("TELEGRAM_API_BASE_URL", "ELECTIONWATCH_TELEGRAM_API_BASE_URL"),
         description="Bot API base URL, e.g. http://127.0.0.1:8081/bot",
     )
+    telegram_per_chat_interval: float = Field(default=1.0, description="seconds between two messages to one chat")
+    telegram_group_per_minute: int = Field(default=20, description="messages per minute to one group")
+    telegram_global_per_second: int = Field(default=30, description="messages per second overall")
     slack_bot_token: str | None = Field(
         default=None,
         validation_alias=AliasChoices("SLACK_BOT_TOKEN", "ELECTIONWATCH_SLACK_BOT_TOKEN"),

@@ -65,6 +65,7 @@ async def search(cmd: Command, services: Services) -> list[Reply]:
         return summaries(services, story_ids)
 
     found = await services.db(find)
+    query = " ".join(words)
     if not found:
         return [Reply(f"Nothing found for “{query}”" + (f" on page {page}." if page > 1 else "."))]
     return [Reply(f"Found for “{query}”" + (f", page {page}" if page > 1 else "") + ":", stories=found)]

@@ -17,6 +17,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 
 from bot.errors import BadFormat, ChatGone, ChatMoved, RetryLater, SendFailed
 from bot.models import ChatRef, Summary
+from bot.pipeline.deliver import RateLimits
 from handlers import COMMANDS, dispatch
 from handlers.types import Command, Reply, Services
 
@@ -232,9 +233,16 @@ class TelegramPlatform:
 
     name = PLATFORM
 
-    def __init__(self, token: str, services: Services, base_url: str | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        services: Services,
+        base_url: str | None = None,
+        rate_limits: RateLimits | None = None,
+    ) -> None:
         self.application = build_application(token, services, base_url)
         self.sender = TelegramSender(self.application)
+        self.rate_limits = rate_limits or RateLimits()
 
     async def start(self) -> None:
         """Check the token (getMe), register the command list, start long polling."""

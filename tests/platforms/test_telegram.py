@@ -309,3 +309,72 @@ def test_html_escapes_feed_text_and_fits_the_limit() -> None:
     long_reply = render_reply_html(Reply("line & more\n" * 1000))
     assert all(len(part) <= 4096 for part in long_reply)
     assert "".join(long_reply).count("&amp;") == 1000
+
+
+async def test_latest_search_explain_and_backlog_count(
+    make_bot: type[RunningBot], feed_server: FeedServer, runtime: Runtime
+) -> None:
+    items = [
+        {
+            "title": f"Election commission of Kazakhstan publishes update {n}",
+            "link": f"https://n.example/{n}",
+            "pubDate": f"Mon, {n + 1:02d} Jun 2026 10:00:00 +0000",
+            "description": f"Turnout figure number {n} & early elections." + (" Recount ordered." if n == 3 else ""),
+        }
+        for n in range(12)
+    ]
+    items.append({"title": "Weather in Almaty", "link": "https://n.example/w", "description": "Sunny."})
+    url = feed_server.add("/many.xml", body=rss(items, title="Many"))
+    bot = await make_bot().start()
+    await bot.ask(f"/addfeed {url}", user_id=ADMIN, chat_id=ADMIN)
+    for _ in range(300):
+        if runtime.store.items.count() == 13:
+            break
+        await asyncio.sleep(0.01)
+    [text] = await bot.ask("/subscribe Kazakhstan")
+    assert text == "Subscribed to 🇰🇿 Kazakhstan. 12 stored stories match: /latest shows them."
+    header, stories, more = await bot.ask("/latest", replies=3)
+    assert header == "Latest stories for this chat's subscriptions:"
+    assert stories.count("<b><a href=") == 10
+    assert stories.index("update 11") < stories.index("update 2"), "newest first"
+    assert "&amp; early elections" in stories
+    assert more == "More: /latest 2"
+    header, stories = await bot.ask("/latest 2", replies=2)
+    assert header == "Latest stories for this chat's subscriptions, page 2:"
+    assert stories.count("<b><a href=") == 2
+    header, stories = await bot.ask("/latest Kyrgyzstan", replies=1) + [""]
+    assert header == "No stories for 🇰🇬 Kyrgyzstan yet."
+    header, found = await bot.ask("/search recount", replies=2)
+    assert header == "Found for “recount”:"
+    assert found.count("<b><a href=") == 1
+    assert "update 3" in found
+    [text] = await bot.ask('/search "nothing-like-this"')
+    assert text == "Nothing found for “nothing-like-this”."
+    [text] = await bot.ask("/search")
+    assert text == "Say what to look for: /search early elections"
+    [text] = await bot.ask("/explain https://n.example/3")
+    assert "Relevant: yes" in text
+    assert "Countries: 🇰🇿 Kazakhstan" in text
+    assert "relevant: “election” (keyword)" in text
+    [text] = await bot.ask("/explain https://unknown.example/x")
+    assert text == "I have no item with that link."
+
+
+async def test_network_errors_retry_with_backoff(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram, runtime: Runtime
+) -> None:
+    bot = await make_bot().start()
+    await bot.ask("/subscribe Kazakhstan")
+    telegram.fail_next("sendMessage", 1001, {"ok": False, "error_code": 502, "description": "Bad Gateway"})
+    await deliver_story(bot, feed_server)
+    await telegram.next_sent()
+    for _ in range(100):
+        counts = runtime.store.outbox.counts()
+        if counts.get("pending"):
+            break
+        await asyncio.sleep(0.02)
+    row = runtime.store.db.execute("SELECT state, attempts, last_error, next_attempt_at FROM outbox").fetchone()
+    assert row[0] == "pending"
+    assert row[1] == 1
+    assert "Bad Gateway" in row[2]
+    assert row[3] > runtime.clock.now().isoformat(timespec="seconds"), "retried later, not at once"

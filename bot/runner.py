@@ -9,12 +9,14 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.app import Platform, Runtime, build_platforms
+from bot.app import Platform, Runtime, build_platforms, platform_rate_limits
 from bot.errors import ConfigError
 from bot.models import PollReport, Summary
 from bot.pipeline.deliver import OutboxWorker, RateLimits
 from bot.pipeline.poll import poll_feed
 from bot.scheduler import FeedScheduler
+from bot.settings import Settings
+from handlers.types import Services
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +120,12 @@ async def serve(
     console: StorySink | None = None,
     platforms: list[Platform] | None = None,
     rate_limits: dict[str, RateLimits] | None = None,
+    platform_factory: Callable[[Settings, Services], list[Platform]] = build_platforms,
 ) -> None:
     """Run the bot with its platforms and outbox worker until ``stop`` is set."""
     bot = Bot(runtime, config, [])
     services = runtime.build_services(feeds_changed=bot.resync)
-    chosen = build_platforms(runtime.settings, services) if platforms is None else platforms
+    chosen = platform_factory(runtime.settings, services) if platforms is None else platforms
     if not chosen and console is not None:
         bot.sinks.append(console)
     started: list[Platform] = []
@@ -143,7 +146,7 @@ async def serve(
                 runtime.clock,
                 {p.name: p.sender for p in started},
                 runtime.summary,
-                limits=rate_limits,
+                limits={**platform_rate_limits(started), **(rate_limits or {})},
             )
             bot.on_new_deliveries = worker.wake
             worker_task = asyncio.create_task(worker.run(stop))

@@ -1,0 +1,249 @@
+"""Domain knowledge for tagging: countries, bodies, national institutions and relevance vocabulary.
+
+Everything here is data loaded from the YAML files of this directory; country names in English,
+Russian, French and Spanish are seeded from CLDR (babel) and ISO 3166 (pycountry) at load time, so
+the files only add what those lack (demonyms, capitals, short forms, parliaments). Adding a
+language or a body is a data change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pycountry
+import yaml
+from babel import Locale
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent
+LANGS = ("en", "ru", "fr", "es")
+# Mention types of a country, from the most to the least direct.
+NAME, DEMONYM, CAPITAL, INSTITUTION, SEAT = "name", "demonym", "capital", "institution", "seat"
+_PAREN = re.compile(r"\s*\(([^)]*)\)")
+
+
+@dataclass(frozen=True)
+class CountryAlias:
+    """One way of naming a country in text; ``kind`` is NAME, DEMONYM, CAPITAL, INSTITUTION or SEAT."""
+
+    alias: str
+    code: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class BodyInfo:
+    """A body: its label, parent, role ("electoral" or "general") and aliases in any language."""
+
+    id: str
+    label: str
+    parent: str | None
+    role: str
+    aliases: tuple[str, ...]
+    observing: str | None = None
+
+
+@dataclass(frozen=True)
+class NationalBody:
+    """A national institution that identifies ``country``; ``body`` is its body tag, if any."""
+
+    country: str
+    body: str | None
+    names: tuple[str, ...]
+
+
+@dataclass
+class Knowledge:
+    """All tagging knowledge, plus lookups used by chat commands (resolve, labels, vocabulary)."""
+
+    country_names: dict[str, str]
+    country_aliases: list[CountryAlias]
+    bodies: dict[str, BodyInfo]
+    national: list[NationalBody]
+    vocab: dict[str, dict[str, list[str]]]
+    ambiguous: frozenset[str]
+    shared: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    lemma: Callable[[str, str], str] | None = None
+    _index: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, knowledge_dir: Path | None = None) -> Knowledge:
+        """Read the YAML files of ``knowledge_dir`` (this package's directory by default)."""
+        root = knowledge_dir or KNOWLEDGE_DIR
+        cdata = _read(root / "countries.yaml")
+        names, aliases = _seed_countries()
+        for code, extra in (cdata.get("countries") or {}).items():
+            for key, kind in (("names", NAME), ("demonyms", DEMONYM), ("capitals", CAPITAL)):
+                aliases.extend(CountryAlias(a, code, kind) for a in extra.get(key) or [])
+        aliases.extend(CountryAlias(a, "", SEAT) for a in cdata.get("seats") or [])
+        bodies = {}
+        bdata = _read(root / "bodies.yaml")
+        for bid, b in (bdata.get("bodies") or {}).items():
+            all_aliases = [a for lang_aliases in (b.get("aliases") or {}).values() for a in lang_aliases or []]
+            label, parent, role = b.get("label", bid), b.get("parent"), b.get("role", "general")
+            bodies[bid] = BodyInfo(bid, label, parent, role, tuple(all_aliases), b.get("observing"))
+        national = [
+            NationalBody(n["country"], n.get("body"), tuple(n["names"]))
+            for n in _read(root / "national.yaml").get("national") or []
+        ]
+        vocab = {}
+        for path in sorted((root / "relevance").glob("*.yaml")):
+            vocab[path.stem] = {k: [str(x) for x in v or []] for k, v in _read(path).items()}
+        shared = [(tuple(s["names"]), tuple(s["choices"])) for s in bdata.get("shared") or []]
+        kn = cls(names, aliases, bodies, national, vocab, frozenset(cdata.get("ambiguous") or []), shared)
+        kn._build_index()
+        return kn
+
+    @property
+    def body_parents(self) -> dict[str, str | None]:
+        """Body id → parent id (None for top-level bodies)."""
+        return {bid: b.parent for bid, b in self.bodies.items()}
+
+    def _build_index(self) -> None:
+        # Exact (case-folded) names first; lemma lookups are tried by resolve_* when these miss.
+        for code in self.country_names:
+            self._index.setdefault(code.casefold(), ("country", code))
+        for a in self.country_aliases:
+            if a.code:
+                self._index.setdefault(a.alias.casefold(), ("country", a.code))
+        for bid, b in self.bodies.items():
+            self._index.setdefault(bid, ("body", bid))
+            self._index.setdefault(b.label.casefold(), ("body", bid))
+            for alias in b.aliases:
+                self._index.setdefault(alias.casefold(), ("body", bid))
+        for n in self.national:
+            for name in n.names:
+                if n.body:
+                    self._index.setdefault(name.casefold(), ("body", n.body))
+        # Also index the alias with punctuation normalised ("OSCE / ODIHR" → "osce odihr").
+        for key, value in list(self._index.items()):
+            self._index.setdefault(_plain(key), value)
+
+    def _lookup(self, term: str, kind: str) -> str | None:
+        term = term.strip()
+        for key in (term.casefold(), _plain(term.casefold())):
+            hit = self._index.get(key)
+            if hit and hit[0] == kind:
+                return hit[1]
+        if self.lemma is not None:
+            words = re.findall(r"[^\W_]+", term)
+            for lang in LANGS:
+                key = " ".join(self.lemma(w, lang) for w in words)
+                hit = self._index.get(key) or self._lemma_index(lang).get(key)
+                if hit and hit[0] == kind:
+                    return hit[1]
+        return None
+
+    def _lemma_index(self, lang: str) -> dict[str, tuple[str, str]]:
+        cache: dict[str, dict[str, tuple[str, str]]] = self.__dict__.setdefault("_lemma_cache", {})
+        if lang not in cache and self.lemma is not None:
+            lemma = self.lemma
+            cache[lang] = {
+                " ".join(lemma(w, lang) for w in re.findall(r"[^\W_]+", k)): v for k, v in self._index.items()
+            }
+        return cache.get(lang, {})
+
+    def resolve_country(self, term: str) -> str | None:
+        """A country name, demonym, capital or code in any supported language (any case form) → ISO code."""
+        return self._lookup(term, "country")
+
+    def resolve_body(self, term: str) -> str | None:
+        """A body's id, name, acronym or alias in any supported language → body id."""
+        return self._lookup(term, "body")
+
+    def country_label(self, code: str) -> str:
+        """``KZ`` → ``🇰🇿 Kazakhstan`` (the code itself when unknown)."""
+        name = self.country_names.get(code.upper())
+        if name is None:
+            return code
+        flag = "".join(chr(0x1F1E6 + ord(c) - ord("A")) for c in code.upper())
+        return f"{flag} {name}"
+
+    def body_label(self, body_id: str) -> str:
+        """``osce-odihr`` → ``OSCE/ODIHR`` (the id itself when unknown)."""
+        body = self.bodies.get(body_id)
+        return body.label if body else body_id
+
+    def vocabulary(self) -> list[str]:
+        """Every country and body name, for fuzzy "did you mean" suggestions."""
+        seen: dict[str, None] = {}
+        for a in self.country_aliases:
+            if a.code:
+                seen.setdefault(a.alias)
+        for b in self.bodies.values():
+            seen.setdefault(b.label)
+            for alias in b.aliases:
+                seen.setdefault(alias)
+        for n in self.national:
+            for name in n.names:
+                seen.setdefault(name)
+        return list(seen)
+
+    def body_aliases(self) -> Iterator[tuple[str, str, str]]:
+        """(alias, body id, country) for every body alias; country is "" for international bodies."""
+        for bid, b in self.bodies.items():
+            for alias in b.aliases:
+                yield alias, bid, ""
+        for n in self.national:
+            for name in n.names:
+                yield name, n.body or "", n.country
+
+
+def _read(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data if isinstance(data, dict) else {}
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
+def _seed_countries() -> tuple[dict[str, str], list[CountryAlias]]:
+    """English labels and names in every language for every ISO 3166-1 country, from CLDR and ISO."""
+    territories = {lang: Locale.parse(lang).territories for lang in LANGS}
+    labels: dict[str, str] = {}
+    aliases: list[CountryAlias] = []
+    owners: dict[str, set[str]] = {}
+    per_code: dict[str, list[str]] = {}
+    for country in pycountry.countries:
+        code = country.alpha_2
+        raw = [territories[lang].get(code) for lang in LANGS]
+        raw += [getattr(country, attr, None) for attr in ("name", "official_name", "common_name")]
+        labels[code] = territories["en"].get(code) or country.name
+        for name in raw:
+            for variant in _variants(name):
+                owners.setdefault(variant.casefold(), set()).add(code)
+                per_code.setdefault(code, []).append(variant)
+    for code, variants in per_code.items():
+        seen: set[str] = set()
+        for variant in variants:
+            # A short form shared by two countries ("Korea", "Congo") names neither.
+            if variant.casefold() not in seen and len(owners[variant.casefold()]) == 1:
+                seen.add(variant.casefold())
+                aliases.append(CountryAlias(variant, code, NAME))
+    return labels, aliases
+
+
+def _variants(name: str | None) -> list[str]:
+    """'Myanmar (Burma)' → Myanmar, Burma; 'Bosnia & Herzegovina' → ... and ...; 'Iran, Islamic Republic of' → Iran."""
+    if not name:
+        return []
+    out = []
+    inner = _PAREN.findall(name)
+    base = _PAREN.sub("", name).strip()
+    if "," in base:
+        head, _, tail = base.partition(",")
+        base = head.strip()
+        # "Korea, Republic of" → "Republic of Korea" (the inverted ISO form is how text says it)
+        if tail.strip().endswith(" of"):
+            out.append(f"{tail.strip()} {base}")
+    out.append(base)
+    out.extend(i.strip() for i in inner if len(i.strip()) > 3)
+    if "&" in base:
+        out.append(base.replace("&", "and"))
+    return [o.replace("’", "'") for o in out if o]

@@ -1,0 +1,134 @@
+"""Tagging engine: relevance, countries and bodies of a news item, with evidence for every tag.
+
+Usage::
+
+    tagger = Tagger.load()            # once per process (builds the automata)
+    tags = tagger.tag(title, text, "ru")
+
+The engine is small and generic; what it knows (names, aliases, vocabulary) is data in
+bot/knowledge/. ``tag`` is pure and thread-safe: it only reads the automata built by ``load``
+(the lemma cache is a dict whose writes are atomic).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bot.knowledge import LANGS, SEAT, Knowledge
+from bot.models import Evidence, Tags
+from bot.pipeline.tag.bodies import SHARED, find_bodies
+from bot.pipeline.tag.context import ItemContext
+from bot.pipeline.tag.countries import find_countries
+from bot.pipeline.tag.gazetteer import Entry, Gazetteer, resolve_overlaps
+from bot.pipeline.tag.relevance import judge
+from bot.pipeline.tag.text import Lemmatiser, alias_tokens, tokenise
+
+__all__ = ["Tagger"]
+
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
+class Tagger:
+    """Tags items from the knowledge in ``knowledge``; build once with :meth:`load`, then reuse."""
+
+    def __init__(self, knowledge: Knowledge) -> None:
+        self.knowledge = knowledge
+        self._lemma = Lemmatiser()
+        knowledge.lemma = self._lemma
+        self._lemma.set_stems(_name_stems(knowledge, self._lemma))
+        self._parents = knowledge.body_parents
+        self._roles = {bid: b.role for bid, b in knowledge.bodies.items()}
+        self._observing = {bid: b.observing for bid, b in knowledge.bodies.items() if b.observing}
+        self._shared = {str(i): choices for i, (_, choices) in enumerate(knowledge.shared)}
+        self._gazetteer = Gazetteer(_aliases(knowledge), LANGS, self._lemma)
+
+    @classmethod
+    def load(cls, knowledge_dir: Path | None = None) -> Tagger:
+        """A tagger over the knowledge in ``knowledge_dir`` (bot/knowledge by default)."""
+        return cls(Knowledge.load(knowledge_dir))
+
+    @property
+    def alias_count(self) -> int:
+        """How many aliases the automata hold (for benchmarks)."""
+        return self._gazetteer.size
+
+    def tag(self, title: str, text: str, lang: str | None) -> Tags:
+        """Relevance, countries and bodies of one item, with Evidence for each tag."""
+        lang = _normalise_lang(lang, title, text)
+        tokens = tokenise(title, text, lang, self._lemma)
+        joined = f"{title}\n{text}"
+        matches = self._gazetteer.find(tokens, lang, joined)
+        ambiguous = self.knowledge.ambiguous
+        matches = [
+            m
+            for m in matches
+            if not (m.entry.layer == "entity" and m.span in ambiguous and not m.span[:1].isupper())
+            and not (
+                m.entry.layer == "entity" and m.span.casefold() in _lower_ambiguous(ambiguous) and m.span.islower()
+            )
+        ]
+        entities = resolve_overlaps(m for m in matches if m.entry.layer == "entity")
+        terms = resolve_overlaps(m for m in matches if m.entry.layer == "term")
+        ctx = ItemContext(tokens, entities, terms)
+        relevant, why = judge(ctx, self._roles)
+        countries, country_evidence = find_countries(ctx)
+        evidence: list[Evidence] = [why] if why is not None and relevant else []
+        bodies: tuple[str, ...] = ()
+        if relevant:
+            # Bodies are tagged in their election role only: an irrelevant item has none.
+            bodies, body_evidence = find_bodies(ctx, self._parents, self._shared, self._observing)
+            evidence.extend(body_evidence)
+        evidence.extend(country_evidence)
+        return Tags(relevant, countries, bodies, tuple(evidence))
+
+
+def _lower_ambiguous(names: frozenset[str]) -> frozenset[str]:
+    return frozenset(n.casefold() for n in names)
+
+
+def _normalise_lang(lang: str | None, title: str, text: str) -> str:
+    """A supported language code; unknown or missing languages are guessed from the script."""
+    code = (lang or "").split("-")[0].split("_")[0].lower()
+    if code in LANGS:
+        return code
+    return "ru" if _CYRILLIC.search(title) or _CYRILLIC.search(text[:200]) else "en"
+
+
+def _aliases(kn: Knowledge) -> list[tuple[str, Entry]]:
+    """Every alias of the knowledge with what it stands for."""
+    out: list[tuple[str, Entry]] = []
+    for a in kn.country_aliases:
+        if a.kind == SEAT:
+            out.append((a.alias, Entry("entity", "seat", a.alias)))
+        else:
+            out.append((a.alias, Entry("entity", "country", a.code, a.kind)))
+    for alias, body, country in kn.body_aliases():
+        if body:
+            out.append((alias, Entry("entity", "body", body, country)))
+        else:
+            out.append((alias, Entry("entity", "country", country, "institution")))
+    for i, (names, _) in enumerate(kn.shared):
+        out.extend((name, Entry("entity", SHARED, str(i))) for name in names)
+    for vocab in kn.vocab.values():
+        for category, terms in vocab.items():
+            out.extend((term, Entry("term", category, term)) for term in terms)
+    return out
+
+
+def _name_stems(kn: Knowledge, lemma: Lemmatiser) -> dict[str, str]:
+    """Stems of Cyrillic names (the word minus its last one or two letters) → the name's lemma."""
+    stems: dict[str, str] = {}
+    words: set[str] = set()
+    for a in kn.country_aliases:
+        words.update(alias_tokens(a.alias))
+    for alias, _, _ in kn.body_aliases():
+        words.update(alias_tokens(alias))
+    for w in words:
+        if len(w) >= 5 and _CYRILLIC.search(w) and w[:1].isupper():
+            base = lemma(w, "ru")
+            stems.setdefault(w.casefold(), base)
+            stems.setdefault(w.casefold()[:-1], base)
+            if len(w) >= 6:
+                stems.setdefault(w.casefold()[:-2], base)
+    return stems

@@ -1,0 +1,103 @@
+"""Subject countries: the country or countries whose election the item is about.
+
+Every mention of a country (name, demonym, capital or city, national institution) gets a weight:
+direct names weigh more than demonyms and cities; the title and sentences that name an election or
+a body weigh more than the rest. Mentions count for nothing in sentences about other countries'
+citizens (observers "from" X, voting abroad) and when a demonym qualifies a person ("the Dutch head
+of mission"); seats of bodies (Vienna, Strasbourg, Warsaw) are not countries at all. The item's
+countries are those close to the best score and anchored in the title or an election sentence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from bot.knowledge import CAPITAL, DEMONYM, INSTITUTION, NAME
+from bot.models import Evidence
+from bot.pipeline.tag.context import ItemContext
+from bot.pipeline.tag.gazetteer import Match
+
+BASE_WEIGHT = {NAME: 3.0, INSTITUTION: 3.0, DEMONYM: 2.0, CAPITAL: 1.5}
+TITLE_FACTOR = 2.0
+ELECTION_SENTENCE_FACTOR = 1.5
+# A country is kept when its score reaches this share of the best one (several countries voting).
+KEEP_RATIO = 0.45
+# A sentence listing this many countries is an enumeration (observers' states, partners), rarely
+# the subject: its mentions weigh this much.
+LIST_SIZE, LIST_FACTOR = 3, 0.15
+
+
+def country_mentions(ctx: ItemContext) -> list[tuple[str, str, Match]]:
+    """(code, mention kind, match) for every country mention, national bodies included."""
+    out: list[tuple[str, str, Match]] = []
+    for m in ctx.entities:
+        if m.entry.kind == "country":
+            out.append((m.entry.value, m.entry.extra, m))
+        elif m.entry.kind == "body" and m.entry.extra:
+            out.append((m.entry.extra, INSTITUTION, m))
+    return out
+
+
+def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
+    """The item's subject countries (best first) and one Evidence each."""
+    scores: dict[str, float] = defaultdict(float)
+    anchored: dict[str, Match] = {}
+    first: dict[str, tuple[Match, str]] = {}
+    body_sentences = {m.sentence for m in ctx.entities if m.entry.kind == "body"}
+    mentions = country_mentions(ctx)
+    per_sentence: dict[int, set[str]] = defaultdict(set)
+    for code, _, m in mentions:
+        per_sentence[m.sentence].add(code)
+    lead = min((s for s in per_sentence if s > 0), default=-1)
+    lead_scores: dict[str, float] = defaultdict(float)
+    for code, kind, m in mentions:
+        weight = BASE_WEIGHT.get(kind, 1.0)
+        if kind == DEMONYM and _qualifies_person(ctx, m):
+            continue
+        if m.sentence == 0:
+            weight *= TITLE_FACTOR
+        elif _foreign(ctx, m, len(per_sentence[m.sentence])):
+            continue
+        if len(per_sentence[m.sentence]) >= LIST_SIZE:
+            weight *= LIST_FACTOR
+        electoral = ctx.sentence_has(m.sentence, "election") or m.sentence in body_sentences
+        if electoral and m.sentence != 0:
+            weight *= ELECTION_SENTENCE_FACTOR
+        if m.sentence == 0 or electoral:
+            anchored.setdefault(code, m)
+        elif m.sentence == lead:
+            lead_scores[code] += weight
+        scores[code] += weight
+        first.setdefault(code, (m, kind))
+    candidates = {c: s for c, s in scores.items() if c in anchored}
+    if not candidates and lead_scores:
+        # Nothing in the title or an election sentence: the lead (dateline and first sentence)
+        # still says where the story happens.
+        top = max(lead_scores, key=lambda c: lead_scores[c])
+        anchored[top] = first[top][0]
+        candidates = {top: scores[top]}
+    if not candidates:
+        return (), []
+    best = max(candidates.values())
+    chosen = sorted((c for c, s in candidates.items() if s >= KEEP_RATIO * best), key=lambda c: -candidates[c])
+    evidence = []
+    for code in chosen:
+        m = anchored[code]
+        kind = first[code][1]
+        where = "title" if m.sentence == 0 else "election-sentence"
+        evidence.append(Evidence(f"country:{code}", m.span, f"{kind}-in-{where}"))
+    return tuple(chosen), evidence
+
+
+def _foreign(ctx: ItemContext, m: Match, countries_in_sentence: int) -> bool:
+    # In a sentence about observers "from" X or voting "abroad", mentions after the cue are the
+    # other countries; with two or more countries in such a sentence, all of them are.
+    cue = ctx.first_term("foreign", m.sentence)
+    if cue is None:
+        return False
+    return countries_in_sentence >= 2 or m.first > cue.first
+
+
+def _qualifies_person(ctx: ItemContext, m: Match) -> bool:
+    # "the Dutch head of mission": a person word right after the demonym (within two tokens).
+    return any("person" in ctx.term_at.get(i, ()) for i in (m.last + 1, m.last + 2))

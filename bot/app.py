@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -39,6 +40,30 @@ class TaggerLike(Protocol):
         ...
 
 
+class LazyTagger:
+    """Loads the tagger on first use: commands such as ``export`` never pay for building the gazetteers."""
+
+    def __init__(self, loader: Callable[[], TaggerLike]) -> None:
+        self._loader = loader
+        self._tagger: TaggerLike | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> TaggerLike:
+        with self._lock:
+            if self._tagger is None:
+                self._tagger = self._loader()
+            return self._tagger
+
+    @property
+    def knowledge(self) -> KnowledgeLike:
+        """The loaded tagger's knowledge."""
+        return self._get().knowledge
+
+    def tag(self, title: str, text: str, lang: str | None) -> Tags:
+        """Tag with the loaded tagger."""
+        return self._get().tag(title, text, lang)
+
+
 def load_tagger() -> TaggerLike:
     """The tagger with the bundled knowledge (built once per process: a few hundred ms)."""
     from bot.pipeline.tag import Tagger
@@ -58,7 +83,6 @@ class Runtime:
     tagger: TaggerLike
     deps: PollDeps
     poll_interval: int = 600
-    body_parents: Mapping[str, str | None] = field(default_factory=dict)
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -95,7 +119,7 @@ class Runtime:
             db=self.db,
             clock=self.clock,
             knowledge=self.tagger.knowledge,
-            body_parents=self.body_parents,
+            body_parents=self.tagger.knowledge.body_parents,
             admins=parse_admins(self.settings.admins),
             summary=self.summary,
             check_feed=self.check_feed,
@@ -142,7 +166,7 @@ def build_runtime(
     http = build_http_client(
         settings.user_agent, max_connections=max(settings.fetch_concurrency, 1) * 2, transport=transport
     )
-    tagger = tagger or load_tagger()
+    tagger = tagger or LazyTagger(load_tagger)
     deps = PollDeps(
         clock=clock,
         http=http,
@@ -152,8 +176,7 @@ def build_runtime(
         tag=tagger.tag,
         detect_language=LangidDetector(),
     )
-    body_parents = dict(getattr(tagger.knowledge, "body_parents", {}) or {})
-    deps = replace(deps, router=Router(store, body_parents))
+    deps = replace(deps, router=Router(store, lambda: tagger.knowledge.body_parents))
     return Runtime(
         settings=settings,
         clock=clock,
@@ -162,7 +185,6 @@ def build_runtime(
         http=http,
         tagger=tagger,
         deps=deps,
-        body_parents=body_parents,
     )
 
 

@@ -73,6 +73,11 @@ class KnowledgeLike(Protocol):
         """Every known name, for "did you mean" suggestions."""
         ...
 
+    @property
+    def body_parents(self) -> Mapping[str, str | None]:
+        """Body id → parent id, so that following ``osce`` includes ``osce-odihr``."""
+        ...
+
 
 @dataclass
 class Services:

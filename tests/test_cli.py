@@ -12,8 +12,10 @@ DATA = Path(__file__).parent / "data" / "feeds"
 
 
 @pytest.fixture(autouse=True)
-def _keyword_tagger(monkeypatch: pytest.MonkeyPatch) -> None:
+def _keyword_tagger(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(app, "load_tagger", KeywordTagger)
+    # away from the project's own feeds.yaml, which commands load by default
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture

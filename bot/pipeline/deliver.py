@@ -13,6 +13,7 @@ from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Protocol
 
 from bot.clock import Clock
@@ -76,13 +77,13 @@ class RateLimiter:
                 waits.append(window[0] + 60 - now)
         # The platform counts arrivals, which network jitter spreads; a slightly longer window keeps
         # every arrival window within the limit.
-        window = 1.0 + GLOBAL_WINDOW_MARGIN
-        while self._global_sends and self._global_sends[0] <= now - window:
+        span = 1.0 + GLOBAL_WINDOW_MARGIN
+        while self._global_sends and self._global_sends[0] <= now - span:
             self._global_sends.popleft()
         if len(self._global_sends) >= self.limits.global_per_second:
-            waits.append(self._global_sends[0] + window - now)
+            waits.append(self._global_sends[0] + span - now)
         if self._global_sends:
-            waits.append(self._global_sends[-1] + window / self.limits.global_per_second - now)
+            waits.append(self._global_sends[-1] + span / self.limits.global_per_second - now)
         return max(0.0, *waits)
 
     def record(self, chat_id: str, is_group: bool, now: float) -> None:
@@ -186,12 +187,15 @@ class OutboxWorker:
             limiter.record(row.chat.chat_id, row.is_group, tick)
             self._in_flight.add(row.id)
             task = asyncio.create_task(self._edit(row) if is_edit else self._send(row))
-            task.add_done_callback(lambda _, row_id=row.id: self._in_flight.discard(row_id))
+            task.add_done_callback(partial(self._landed, row.id))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         if next_wait == float("inf"):
             return 0.01 if rows or edits else 1.0
         return max(0.001, next_wait)
+
+    def _landed(self, row_id: int, _: asyncio.Task[None]) -> None:
+        self._in_flight.discard(row_id)
 
     async def finish_in_flight(self) -> None:
         """Wait for the sends already started."""

@@ -5,7 +5,7 @@ Runs inside the ingest transaction, so a story and its deliveries are committed 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from bot.pipeline.match import SubscriptionIndex, story_facts
@@ -15,7 +15,7 @@ from storage import Store
 class Router:
     """Keeps the subscription index in step with the store and writes outbox rows."""
 
-    def __init__(self, store: Store, body_parents: Mapping[str, str | None]) -> None:
+    def __init__(self, store: Store, body_parents: Callable[[], Mapping[str, str | None]]) -> None:
         self.store = store
         self.body_parents = body_parents
         self._index: SubscriptionIndex | None = None
@@ -43,7 +43,7 @@ class Router:
                 item.tags.countries,
                 item.tags.bodies,
                 f"{item.title}\n{item.summary}",
-                self.body_parents,
+                self.body_parents(),
             )
             chats = index.match(facts)
             if chats:

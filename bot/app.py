@@ -16,7 +16,16 @@ from bot.dbthread import DbThread
 from bot.errors import ConfigError, FetchError, UserError
 from bot.models import FeedRecord, Summary, Tags
 from bot.pipeline.deliver import ChatSender, RateLimits
-from bot.pipeline.fetch import FetchLimits, Validators, build_http_client, ensure_public_host, fetch
+from bot.pipeline.fetch import (
+    FetchLimits,
+    Resolver,
+    Validators,
+    build_http_client,
+    ensure_public_host,
+    fetch,
+    public_only_transport,
+    system_resolver,
+)
 from bot.pipeline.normalise import LangidDetector
 from bot.pipeline.parse import parse_feed
 from bot.pipeline.poll import PollDeps
@@ -84,6 +93,9 @@ class Runtime:
     deps: PollDeps
     poll_interval: int = 600
     extras: dict[str, object] = field(default_factory=dict)
+    # Feeds from chat are fetched through this client: public addresses only, checked on every hop.
+    guarded_http: httpx.AsyncClient | None = None
+    resolver: Resolver = system_resolver
 
     @property
     def labels(self) -> Labels:
@@ -129,9 +141,11 @@ class Runtime:
     async def check_feed(self, url: str) -> str | None:
         """Fetch and parse a feed a chat admin wants to add; its title, or UserError saying what is wrong."""
         try:
+            client = self.http
             if not self.settings.allow_private_feeds:
-                await ensure_public_host(url)
-            fetched = await fetch(self.http, url, Validators(), self.deps.limits, self.clock.now())
+                await ensure_public_host(url, self.resolver)
+                client = self.guarded_http or self.http
+            fetched = await fetch(client, url, Validators(), self.deps.limits, self.clock.now())
             parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.headers)
         except FetchError as error:
             raise UserError(f"I could not use that feed: {error.message}.") from None
@@ -140,6 +154,8 @@ class Runtime:
     async def aclose(self) -> None:
         """Release the HTTP client, the database thread and the database."""
         await self.http.aclose()
+        if self.guarded_http is not None:
+            await self.guarded_http.aclose()
         self.db.close()
         self.store.close()
 
@@ -155,8 +171,13 @@ def build_runtime(
     clock: Clock | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     tagger: TaggerLike | None = None,
+    resolver: Resolver = system_resolver,
+    guarded_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Runtime:
-    """Build every long-lived object from the settings."""
+    """Build every long-lived object from the settings.
+
+    ``resolver`` and ``guarded_transport`` replace DNS and the network under the SSRF guard in tests.
+    """
     clock = clock or SystemClock()
     try:
         store = open_store(settings.db)
@@ -165,6 +186,10 @@ def build_runtime(
     db = DbThread()
     http = build_http_client(
         settings.user_agent, max_connections=max(settings.fetch_concurrency, 1) * 2, transport=transport
+    )
+    guarded_http = build_http_client(
+        settings.user_agent,
+        transport=guarded_transport or public_only_transport(max(settings.fetch_concurrency, 1) * 2, resolver),
     )
     tagger = tagger or LazyTagger(load_tagger)
     deps = PollDeps(
@@ -175,6 +200,7 @@ def build_runtime(
         limits=FetchLimits(max_body_bytes=settings.max_body_bytes, total_timeout=settings.fetch_timeout),
         tag=tagger.tag,
         detect_language=LangidDetector(),
+        guarded_http=None if settings.allow_private_feeds else guarded_http,
     )
     deps = replace(deps, router=Router(store, lambda: tagger.knowledge.body_parents))
     return Runtime(
@@ -185,6 +211,8 @@ def build_runtime(
         http=http,
         tagger=tagger,
         deps=deps,
+        guarded_http=guarded_http,
+        resolver=resolver,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -170,6 +171,15 @@ async def fetch(
     )
 
 
+Resolver = Callable[[str], Awaitable[list[str]]]
+
+
+async def system_resolver(host: str) -> list[str]:
+    """Every address the system resolver gives for ``host``."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
 def is_forbidden_address(address: str) -> bool:
     """Loopback, private, link-local, CGNAT, multicast, reserved, unspecified or IPv4-mapped forms of them."""
     ip = ipaddress.ip_address(address.split("%")[0])
@@ -178,16 +188,70 @@ def is_forbidden_address(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-async def ensure_public_host(url: str) -> None:
+async def _public_addresses(host: str, resolver: Resolver) -> list[str]:
+    """Resolve ``host`` and refuse it unless every address is public; IP literals are checked as they are."""
+    try:
+        addresses = [str(ipaddress.ip_address(host.strip("[]")))]
+    except ValueError:
+        try:
+            addresses = await resolver(host)
+        except (OSError, UnicodeError) as exc:
+            raise NetworkError(f"cannot resolve {host}: {exc}") from None
+    if not addresses:
+        raise NetworkError(f"cannot resolve {host}: no address")
+    for address in addresses:
+        if is_forbidden_address(address):
+            raise BlockedAddress(f"{host} resolves to {address}, a private or reserved address")
+    return addresses
+
+
+async def ensure_public_host(url: str, resolver: Resolver = system_resolver) -> None:
     """Refuse a URL whose host resolves to an address feeds from chat may not use (SSRF guard)."""
     host = httpx.URL(url).host
     if not host:
         raise BlockedAddress("the URL has no host")
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError) as exc:
-        raise NetworkError(f"cannot resolve {host}: {exc}") from None
-    for info in infos:
-        address = str(info[4][0])
-        if is_forbidden_address(address):
-            raise BlockedAddress(f"{host} resolves to {address}, a private or reserved address")
+    await _public_addresses(host, resolver)
+
+
+class PublicOnlyTransport(httpx.AsyncBaseTransport):
+    """Checks the address of every request it sends, redirect hops included, and connects to that address.
+
+    The client follows redirects by sending each hop through its transport, so every hop is checked.
+    The host is resolved here, checked, and the connection made to the checked address (the Host header
+    and TLS server name stay the original host): a DNS answer that changes between the check and the
+    connection (rebinding) cannot reach a private address.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, resolver: Resolver = system_resolver) -> None:
+        self.inner = inner
+        self.resolver = resolver
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Refuse private destinations; send the others pinned to the address that was checked."""
+        host = request.url.host
+        if request.url.scheme not in ("http", "https") or not host:
+            raise BlockedAddress("only http and https feed URLs are allowed")
+        address = (await _public_addresses(host, self.resolver))[0]
+        if address == host.strip("[]"):
+            return await self.inner.handle_async_request(request)
+        # A copy: the client's own request (and so response.url and redirects) keeps the host name.
+        pinned = httpx.Request(
+            request.method,
+            request.url.copy_with(host=address),
+            headers=request.headers,
+            stream=request.stream,
+            extensions={**request.extensions, "sni_hostname": host},
+        )
+        return await self.inner.handle_async_request(pinned)
+
+    async def aclose(self) -> None:
+        """Close the wrapped transport."""
+        await self.inner.aclose()
+
+
+def public_only_transport(max_connections: int = 32, resolver: Resolver = system_resolver) -> PublicOnlyTransport:
+    """A transport for feeds from chat: only public addresses, checked at connect time and on every hop."""
+    inner = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    )
+    return PublicOnlyTransport(inner, resolver)

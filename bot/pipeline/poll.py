@@ -42,6 +42,8 @@ class PollDeps:
     tag: TagFunction
     detect_language: LanguageDetector
     router: Router | None = None
+    # Set unless private feeds are allowed: feeds added from chat are fetched through it (SSRF guard).
+    guarded_http: httpx.AsyncClient | None = None
 
 
 def prepare_items(parsed: ParsedFeed, feed: FeedRecord, now: datetime, deps: PollDeps) -> list[Item]:
@@ -134,7 +136,8 @@ async def poll_feed(feed: FeedRecord, deps: PollDeps) -> PollReport:
     now = deps.clock.now()
     validators = Validators(feed.etag, feed.last_modified)
     try:
-        fetched = await fetch(deps.http, feed.url, validators, deps.limits, now)
+        client = deps.guarded_http if feed.source == "chat" and deps.guarded_http is not None else deps.http
+        fetched = await fetch(client, feed.url, validators, deps.limits, now)
         body_hash = hashlib.sha256(fetched.body).hexdigest()
         if fetched.not_modified or body_hash == feed.body_hash:
             next_poll = after_success(now, feed.interval_seconds).at

@@ -284,6 +284,18 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return _with_runtime(args, body)
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """Print the bot's health: feeds failing or disabled, last successful poll, outbox depth."""
+
+    async def body(runtime: Runtime) -> int:
+        health = await runtime.db(runtime.store.health)
+        for line in health.lines(runtime.clock.now()):
+            print(line)
+        return 0
+
+    return _with_runtime(args, body)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(prog="electionwatch", description="Watch news feeds for election observation.")
@@ -313,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("retag", help="recompute tags of stored items after the knowledge changed")
     common(p, config=False)
     p.set_defaults(func=cmd_retag)
+    p = sub.add_parser("status", help="health: failing feeds, last successful poll, outbox depth")
+    common(p, config=False)
+    p.set_defaults(func=cmd_status)
     p = sub.add_parser("explain", help="why an item was tagged as it was")
     p.add_argument("link", help="the item's link")
     common(p, config=False)

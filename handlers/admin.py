@@ -106,4 +106,6 @@ async def feeds(cmd: Command, services: Services) -> list[Reply]:
     failing = sum(1 for feed in records if feed.enabled and feed.consecutive_failures)
     disabled = sum(1 for feed in records if not feed.enabled)
     header = f"{len(records)} feeds, {failing} failing, {disabled} paused or disabled:"
-    return [Reply(header + "\n" + "\n".join(_health(feed) for feed in records))]
+    status = await services.db(services.store.health)
+    footer = "\n".join(status.lines(services.clock.now()))
+    return [Reply(header + "\n" + "\n".join(_health(feed) for feed in records) + "\n\n" + footer)]

@@ -14,9 +14,11 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from storage.feeds import FeedStore
+from storage.health import Health, read_health
 from storage.items import ItemStore
 from storage.migrations import migrations
 from storage.outbox import OutboxStore
+from storage.stories import StoryStore
 from storage.subscriptions import SubscriptionStore
 
 
@@ -29,12 +31,17 @@ class Store:
         self.items = ItemStore(db)
         self.subscriptions = SubscriptionStore(db)
         self.outbox = OutboxStore(db)
+        self.stories = StoryStore(db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One atomic unit of work (nested calls become savepoints)."""
         with self.db.atomic():
             yield
+
+    def health(self) -> Health:
+        """Feeds failing or disabled, last successful poll, outbox depth and oldest pending delivery."""
+        return read_health(self.db)
 
     def schema_version(self) -> int:
         """How many migrations have been applied."""

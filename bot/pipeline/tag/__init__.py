@@ -38,6 +38,7 @@ class Tagger:
         knowledge.lemma = self._lemma
         self._lemma.set_stems(_name_stems(knowledge, self._lemma))
         self._parents = knowledge.body_parents
+        self._ambiguous = frozenset(n.casefold() for n in knowledge.ambiguous)
         self._roles = {bid: b.role for bid, b in knowledge.bodies.items()}
         self._observing = {bid: b.observing for bid, b in knowledge.bodies.items() if b.observing}
         self._shared = {str(i): choices for i, (_, choices) in enumerate(knowledge.shared)}
@@ -57,19 +58,13 @@ class Tagger:
         """Relevance, countries and bodies of one item, with Evidence for each tag."""
         lang = _normalise_lang(lang, title, text)
         tokens = tokenise(title, text, lang, self._lemma)
-        joined = f"{title}\n{text}"
-        matches = self._gazetteer.find(tokens, lang, joined)
-        ambiguous = self.knowledge.ambiguous
-        matches = [
-            m
-            for m in matches
-            if not (m.entry.layer == "entity" and m.span in ambiguous and not m.span[:1].isupper())
-            and not (
-                m.entry.layer == "entity" and m.span.casefold() in _lower_ambiguous(ambiguous) and m.span.islower()
-            )
-        ]
-        entities = resolve_overlaps(m for m in matches if m.entry.layer == "entity")
-        terms = resolve_overlaps(m for m in matches if m.entry.layer == "term")
+        found_entities, found_terms = self._gazetteer.find(tokens, lang)
+        ambiguous = self._ambiguous
+        # Names that are also common words ("chad", "turkey") count only when capitalised.
+        entities = resolve_overlaps(
+            m for m in found_entities if not (m.span[:1].islower() and m.span.casefold() in ambiguous)
+        )
+        terms = resolve_overlaps(found_terms)
         ctx = ItemContext(tokens, entities, terms)
         relevant, why = judge(ctx, self._roles)
         countries, country_evidence = find_countries(ctx)
@@ -81,10 +76,6 @@ class Tagger:
             evidence.extend(body_evidence)
         evidence.extend(country_evidence)
         return Tags(relevant, countries, bodies, tuple(evidence))
-
-
-def _lower_ambiguous(names: frozenset[str]) -> frozenset[str]:
-    return frozenset(n.casefold() for n in names)
 
 
 def _normalise_lang(lang: str | None, title: str, text: str) -> str:

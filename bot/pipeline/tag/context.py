@@ -6,14 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.pipeline.tag.gazetteer import Match
-from bot.pipeline.tag.text import Token
+from bot.pipeline.tag.text import Tokens
 
 
 @dataclass
 class ItemContext:
     """Tokens and resolved matches of one item, indexed by sentence (sentence 0 is the title)."""
 
-    tokens: list[Token]
+    tokens: Tokens
     entities: list[Match]
     terms: list[Match]
     terms_by_sentence: dict[int, set[str]] = field(default_factory=dict)
@@ -36,6 +36,10 @@ class ItemContext:
     def item_has(self, kind: str) -> bool:
         """Whether a term of category ``kind`` occurs anywhere in the item."""
         return any(kind in kinds for kinds in self.terms_by_sentence.values())
+
+    def text(self, m: Match) -> str:
+        """The words a match covers, as written."""
+        return m.span or self.tokens.span(m.first, m.last)
 
     def first_term(self, kind: str, sentence: int | None = None) -> Match | None:
         """The first term of category ``kind`` (in ``sentence`` when given)."""

@@ -9,14 +9,15 @@ Assembly" beats "OSCE"; "Benin City" beats "Benin").
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import accumulate
+from typing import Any, NamedTuple
 
 import ahocorasick
 
-from bot.pipeline.tag.text import Token, alias_tokens, is_acronym
+from bot.pipeline.tag.text import Tokens, alias_tokens, is_acronym
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +35,7 @@ class Entry:
     extra: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """One alias found in an item: token range [first, last], the entry and the text span."""
 
     first: int
@@ -43,11 +43,6 @@ class Match:
     entry: Entry
     span: str
     sentence: int
-
-    @property
-    def size(self) -> int:
-        """Number of tokens covered."""
-        return self.last - self.first + 1
 
 
 class Gazetteer:
@@ -80,14 +75,20 @@ class Gazetteer:
         surface.make_automaton()
         self._surface = surface
 
-    def find(self, tokens: Sequence[Token], lang: str, text: str) -> list[Match]:
-        """All matches in ``tokens`` (lemma keys read as ``lang``), spans cut from ``text``."""
+    def find(self, tokens: Tokens, lang: str) -> tuple[list[Match], list[Match]]:
+        """Entity and term matches in ``tokens`` (lemma keys read as ``lang``), longest first."""
         auto = self._keyed.get(lang) or self._keyed[self.langs[0]]
         out: list[Match] = []
-        if tokens:
-            _scan(auto, [t.key for t in tokens], tokens, text, out)
-            _scan(self._surface, [t.surface for t in tokens], tokens, text, out)
-        return out
+        if len(tokens):
+            _scan(auto, tokens.key, tokens, out)
+            # Acronyms are all capitals: other words are replaced by a one-letter placeholder that
+            # no acronym contains, which keeps positions and makes the second scan short.
+            caps = [w if w.isupper() else "·" for w in tokens.surface]
+            if len(caps) != caps.count("·"):
+                _scan(self._surface, caps, tokens, out)
+        entities = [m for m in out if m.entry.layer == "entity"]
+        terms = [m for m in out if m.entry.layer != "entity"]
+        return entities, terms
 
 
 def _add(auto: Any, key: str, entry: Entry) -> None:
@@ -98,44 +99,39 @@ def _add(auto: Any, key: str, entry: Entry) -> None:
         auto.add_word(key, (existing[0], (*existing[1], entry)))
 
 
-def _scan(auto: Any, keys: list[str], tokens: Sequence[Token], text: str, out: list[Match]) -> None:
+def _scan(auto: Any, keys: list[str], tokens: Tokens, out: list[Match]) -> None:
     if len(auto) == 0:
         return
-    starts: list[int] = []
-    pos = 0
-    for k in keys:
-        starts.append(pos)
-        pos += len(k) + 1
+    # ends[i] is the index of the space after word i in `joined`.
+    ends = list(accumulate(len(k) + 1 for k in keys))
     joined = " " + " ".join(keys) + " "
+    sentence = tokens.sentence
     for end, (n_words, entries) in auto.iter(joined):
-        # `end` is the index of the closing space; token i starts at starts[i] + 1 in `joined`.
-        last = bisect_right(starts, end - 1) - 1
+        last = bisect_left(ends, end)
         first = last - n_words + 1
         if first < 0:
             continue
-        span = text[tokens[first].start : tokens[last].end]
         for entry in entries:
-            out.append(Match(first, last, entry, span, tokens[first].sentence))
+            # Spans of vocabulary terms are cut only when they become evidence (see ItemContext.text).
+            span = tokens.span(first, last) if entry.layer == "entity" else ""
+            out.append(Match(first, last, entry, span, sentence[first]))
 
 
 def resolve_overlaps(matches: Iterable[Match]) -> list[Match]:
-    """Keep the longest matches; a match inside a longer one of the same layer is dropped.
+    """Leftmost-longest matches: a match overlapping an earlier or longer one is dropped.
 
-    Several entries on exactly the same tokens (an alias shared by two meanings) are all kept.
+    Several entries on exactly the same words (an alias shared by two meanings) are all kept.
     """
-    ordered = sorted(matches, key=lambda m: (-m.size, m.first))
-    taken: dict[int, tuple[int, int]] = {}
     kept: list[Match] = []
-    for m in ordered:
-        clash = False
-        for i in range(m.first, m.last + 1):
-            span = taken.get(i)
-            if span is not None and span != (m.first, m.last):
-                clash = True
-                break
-        if not clash:
-            for i in range(m.first, m.last + 1):
-                taken[i] = (m.first, m.last)
+    first, last = -1, -1
+    for m in sorted(matches, key=_leftmost_longest):
+        if m.first > last:
             kept.append(m)
-    kept.sort(key=lambda m: m.first)
+            first, last = m.first, m.last
+        elif m.first == first and m.last == last:
+            kept.append(m)
     return kept
+
+
+def _leftmost_longest(m: Match) -> tuple[int, int]:
+    return m.first, m.first - m.last

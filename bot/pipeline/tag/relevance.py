@@ -35,14 +35,14 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
     bodies = body_matches(ctx)
     if ctx.item_has(INTERNAL) and not ctx.item_has(PUBLIC) and not _specific_body(bodies):
         cue = ctx.first_term(INTERNAL)
-        return False, Evidence("irrelevant", cue.span if cue else "", "internal-vote")
+        return False, Evidence("irrelevant", ctx.text(cue) if cue else "", "internal-vote")
     if not ctx.item_has(ELECTION):
         return False, None
     for sentence in sorted(ctx.terms_by_sentence):
         if ctx.sentence_has(sentence, OBSERVE) and ctx.sentence_has(sentence, ELECTION):
             obs = ctx.first_term(OBSERVE, sentence)
             el = ctx.first_term(ELECTION, sentence)
-            span = f"{obs.span} … {el.span}" if obs and el else ""
+            span = f"{ctx.text(obs)} … {ctx.text(el)}" if obs and el else ""
             return True, Evidence("relevant", span, "observation-of-election")
     for m in bodies:
         if roles.get(m.entry.value) == "electoral":

@@ -12,29 +12,37 @@ tokens, so "l'OSCE" and "AP-OSCE" both expose "OSCE"). Each token carries two ke
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import simplemma
 
 # Languages simplemma lemmatises for us; anything else falls back to English for Latin script.
 LEMMA_LANGS = ("en", "ru", "fr", "es")
-_TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_TOKEN = re.compile(r"\w+", re.UNICODE)
 # A sentence ends at . ! ? or a line break followed by space; abbreviations cost at most a split.
-_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
+_SENTENCE_END = re.compile(r"[.!?…]\s+|\n+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _FRAGMENT = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One word of an item: where it is, how it was written and its normalised key."""
+@dataclass(slots=True)
+class Tokens:
+    """The words of an item as parallel lists (cheaper than one object per word).
 
-    surface: str
-    key: str
-    start: int
-    end: int
-    sentence: int
+    ``surface[i]`` is word i as written, ``key[i]`` its case-folded lemma and ``sentence[i]`` its
+    sentence (0 is the title).
+    """
+
+    surface: list[str]
+    key: list[str]
+    sentence: list[int]
+
+    def __len__(self) -> int:
+        return len(self.surface)
+
+    def span(self, first: int, last: int) -> str:
+        """Words ``first`` to ``last`` inclusive, as written (punctuation between them dropped)."""
+        return " ".join(self.surface[first : last + 1])
 
 
 def script_lang(word: str, lang: str) -> str:
@@ -57,7 +65,7 @@ class Lemmatiser:
     """
 
     def __init__(self, stems: dict[str, str] | None = None) -> None:
-        self._cache: dict[tuple[str, str], str] = {}
+        self._cache: dict[str, dict[str, str]] = {}
         self._stems = stems or {}
 
     def set_stems(self, stems: dict[str, str]) -> None:
@@ -65,10 +73,17 @@ class Lemmatiser:
         self._stems = stems
         self._cache.clear()
 
+    def cache(self, lang: str) -> dict[str, str]:
+        """The word → lemma cache of one language (callers read it directly in hot loops)."""
+        found = self._cache.get(lang)
+        if found is None:
+            found = self._cache.setdefault(lang, {})
+        return found
+
     def __call__(self, word: str, lang: str) -> str:
         """The case-folded lemma of ``word`` read as language ``lang``."""
-        cache_key = (lang, word)
-        hit = self._cache.get(cache_key)
+        cache = self.cache(lang)
+        hit = cache.get(word)
         if hit is not None:
             return hit
         folded = word.casefold()
@@ -87,47 +102,27 @@ class Lemmatiser:
                     lemma = found
                     break
         # The cache is bounded by the vocabulary of the feeds; plain dict writes are atomic in CPython.
-        if len(self._cache) < 500_000:
-            self._cache[cache_key] = lemma
+        if len(cache) < 300_000:
+            cache[word] = lemma
         return lemma
 
 
-def split_sentences(text: str) -> list[tuple[int, str]]:
-    """Sentences of ``text`` with their start offsets."""
-    out: list[tuple[int, str]] = []
-    pos = 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.start() > pos:
-            out.append((pos, text[pos : m.start()]))
-        pos = m.end()
-    if pos < len(text):
-        out.append((pos, text[pos:]))
-    return out
-
-
-def tokenise(title: str, text: str, lang: str, lemma: Callable[[str, str], str]) -> list[Token]:
-    """Tokens of the title (sentence 0) and of the text (sentences 1, 2, ...).
-
-    Offsets of text tokens are shifted past the title and one separator, so spans can be cut
-    from ``title + "\\n" + text``.
-    """
-    tokens: list[Token] = []
-    for m in _TOKEN.finditer(title):
-        w = m.group()
-        tokens.append(Token(w, lemma(w, lang), m.start(), m.end(), 0))
-    base = len(title) + 1
+def tokenise(title: str, text: str, lang: str, lemma: Lemmatiser) -> Tokens:
+    """Words of the title (sentence 0) and of the text (sentences 1, 2, ...), with their lemmas."""
+    surface = _TOKEN.findall(title)
+    sentence = [0] * len(surface)
     n = 1
-    for offset, sentence in split_sentences(text):
-        words = list(_TOKEN.finditer(sentence))
-        for m in words:
-            w = m.group()
-            start = base + offset + m.start()
-            tokens.append(Token(w, lemma(w, lang), start, start + len(w), n))
+    for part in _SENTENCE_END.split(text):
+        words = _TOKEN.findall(part)
+        surface.extend(words)
+        sentence.extend([n] * len(words))
         # A fragment of a few words ("ASTANA." dateline, "Oct." abbreviation) belongs to the
         # sentence that follows it.
         if len(words) > _FRAGMENT:
             n += 1
-    return tokens
+    cached = lemma.cache(lang).get
+    key = [cached(w) or lemma(w, lang) for w in surface]
+    return Tokens(surface, key, sentence)
 
 
 def alias_tokens(alias: str) -> list[str]:

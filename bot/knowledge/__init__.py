@@ -123,7 +123,14 @@ class Knowledge:
             self._index.setdefault(_plain(key), value)
 
     def _lookup(self, term: str, kind: str) -> str | None:
-        term = term.strip()
+        found = self._lookup_exact(term.strip(), kind)
+        words = term.split()
+        # "au Sénégal", "в Казахстане", "el Perú": a leading preposition or article is not a name.
+        if found is None and len(words) > 1:
+            found = self._lookup_exact(" ".join(words[1:]), kind)
+        return found
+
+    def _lookup_exact(self, term: str, kind: str) -> str | None:
         for key in (term.casefold(), _plain(term.casefold())):
             hit = self._index.get(key)
             if hit and hit[0] == kind:

@@ -167,3 +167,43 @@ def m003_chats_subscriptions_outbox(db: Database) -> None:
         "INSERT INTO items_fts(rowid, title, summary) VALUES (new.id, new.title, new.summary); END"
     )
     db.execute("INSERT INTO items_fts(items_fts) VALUES ('rebuild')")
+
+
+@migrations()
+def m002_story_fingerprints(db: Database) -> None:
+    """Dedupe fingerprints: per-item features, LSH band keys and a (country, day) index of stories."""
+    # One row per stored item: its story and the JSON features and MinHash signature dedupe compares.
+    db.execute(
+        """
+        CREATE TABLE story_features (
+            item_id INTEGER PRIMARY KEY REFERENCES items(id),
+            story_id INTEGER NOT NULL,
+            day INTEGER NOT NULL,
+            features TEXT NOT NULL,
+            signature BLOB NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX story_features_story ON story_features(story_id)")
+    # LSH: one row per band of an item's MinHash signature; a shared band key makes a candidate.
+    db.execute(
+        """
+        CREATE TABLE story_bands (
+            band_key INTEGER NOT NULL,
+            day INTEGER NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX story_bands_key ON story_bands(band_key, day)")
+    # Cross-language lookup: items filed under each of their countries and their day (ordinal).
+    db.execute(
+        """
+        CREATE TABLE story_topics (
+            country TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX story_topics_country_day ON story_topics(country, day)")

@@ -18,6 +18,7 @@ from bot.clock import Clock
 from bot.dbthread import DbThread
 from bot.errors import FetchError, HTTPStatusError
 from bot.models import FeedRecord, Item, ParsedFeed, PollReport, Tags
+from bot.pipeline.dedupe import Candidate, Fingerprint, choose_stories, fingerprint
 from bot.pipeline.fetch import FetchLimits, FetchResult, Validators, fetch
 from bot.pipeline.normalise import LanguageDetector, normalise
 from bot.pipeline.parse import parse_feed
@@ -46,24 +47,62 @@ class PollDeps:
     guarded_http: httpx.AsyncClient | None = None
 
 
-def prepare_items(parsed: ParsedFeed, feed: FeedRecord, now: datetime, deps: PollDeps) -> list[Item]:
-    """Normalise and tag every entry (CPU work, run in a worker thread)."""
+@dataclass(frozen=True)
+class PreparedItem:
+    """A normalised, tagged item with its dedupe fingerprint, ready to store."""
+
+    item: Item
+    fingerprint: Fingerprint
+
+
+def prepare_items(parsed: ParsedFeed, feed: FeedRecord, now: datetime, deps: PollDeps) -> list[PreparedItem]:
+    """Normalise, tag and fingerprint every entry (CPU work, run in a worker thread)."""
     items = []
     for entry in parsed.entries:
         item = normalise(entry, feed.config, parsed.lang, now, deps.detect_language)
         if not (item.title or item.summary):
             continue
         tags = deps.tag(item.title, item.summary, item.lang)
-        items.append(
-            Item(**{**item.__dict__, "tags": tags}) if tags != item.tags else item,
-        )
+        tagged = Item(**{**item.__dict__, "tags": tags}) if tags != item.tags else item
+        items.append(PreparedItem(tagged, fingerprint(tagged)))
     return items
+
+
+def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, bool, tuple[int, ...]]:
+    """The story a new item joins: (story id, whether it existed, stories merged into it).
+
+    Candidates come from the LSH bands and the (country, day) index; ``choose_stories`` decides.
+    When the item links stories that were opened apart, they are merged into the oldest.
+    """
+    stored = store.stories.candidates(fp.bands, fp.band_days, tuple(sorted(fp.countries)), fp.search_days)
+    candidates = [Candidate(s.story_id, s.item_id, Fingerprint.from_json(s.features, s.signature)) for s in stored]
+    chosen = choose_stories(fp, candidates)
+    if not chosen:
+        return store.items.new_story(now), False, ()
+    target = min(chosen)
+    absorbed = tuple(story for story in chosen if story != target)
+    store.stories.merge(target, absorbed, now)
+    return target, True, absorbed
+
+
+def record_fingerprint(store: Store, story_id: int, item_id: int, fp: Fingerprint) -> None:
+    """File a stored item's fingerprint so later items can be compared with it."""
+    store.stories.record(
+        story_id,
+        item_id,
+        day=fp.day,
+        index_days=fp.index_days,
+        countries=sorted(fp.countries),
+        bands=fp.bands,
+        features=fp.to_json(),
+        signature=fp.signature_bytes(),
+    )
 
 
 def store_items(
     store: Store,
     feed: FeedRecord,
-    items: list[Item],
+    items: list[PreparedItem],
     fetched: FetchResult,
     parsed: ParsedFeed,
     body_hash: str,
@@ -75,7 +114,8 @@ def store_items(
     new_stories: list[int] = []
     updated_stories: list[int] = []
     with store.transaction():
-        for item in items:
+        for prepared in items:
+            item = prepared.item
             existing = store.items.find_exact(feed.id, item)
             if existing is not None:
                 if store.items.add_receipt(existing, feed.id, item, now):
@@ -86,9 +126,15 @@ def store_items(
                         updated_stories.append(stored.story_id)
                 duplicates += 1
                 continue
-            story_id = store.items.new_story(now)
-            store.items.insert(feed.id, item, story_id, now)
-            new_stories.append(story_id)
+            story_id, joined, absorbed = place_in_story(store, prepared.fingerprint, now)
+            item_id = store.items.insert(feed.id, item, story_id, now)
+            record_fingerprint(store, story_id, item_id, prepared.fingerprint)
+            if joined:
+                # Another outlet (or language) carries a story we have: its messages are edited.
+                new_stories = [story for story in new_stories if story not in absorbed]
+                updated_stories.append(story_id)
+            else:
+                new_stories.append(story_id)
             new_items += 1
         if router is not None:
             router.route(new_stories, updated_stories, now)

@@ -1,0 +1,217 @@
+"""``choose_story(fp, candidates)``: which stored story a new item belongs to, if any.
+
+Pure: candidates come in as data (the storage layer found them by LSH band and by country and
+day); the answer is a story id or None. A wrong merge hides news from a user, a missed merge only
+shows one outlet twice, so every threshold leans towards keeping items apart:
+
+1. **Conflicts** rule a story out against *any* of its items: other relevance, other countries,
+   other observing bodies, or contradicting percentages (a 21.3 % turnout at 10:00 and a 67.4 %
+   final turnout are two events). Checking every item stops chains of weak links.
+2. **Near copies** in one language (syndicated copies, new headlines on the same lead, re-posts):
+   the title+lead shingles agree (estimated Jaccard ≥ NEAR_COPY_SIMILARITY) within a week.
+3. **Rewrites and translations**: same country, a common event kind, published within
+   REWRITE_HOURS, and enough language-independent evidence (shared bodies, figures, dates, names,
+   similar words in one language) to reach MERGE_SCORE.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from bot.pipeline.dedupe import minhash
+from bot.pipeline.dedupe.features import BAND_SEARCH_DAYS, Fingerprint, days_between
+from bot.pipeline.dedupe.vocabulary import Vocabulary, default_vocabulary
+
+# Near copies: half the shingles of title+lead in common is far above what two different stories
+# share (boilerplate is stripped first), and covers a new headline over an unchanged lead.
+NEAR_COPY_SIMILARITY = 0.5
+# Re-publications and late syndication happen within days; the same template a week later
+# ("the mission published its interim report") is usually a different report.
+NEAR_COPY_DAYS = float(BAND_SEARCH_DAYS)
+# No two items of one story lie further apart than this.
+STORY_SPAN_DAYS = NEAR_COPY_DAYS
+# Translations and rewrites of one event appear within a day and a half (time zones, an agency's
+# evening translation of a morning release). Successive steps of a mission are days apart.
+REWRITE_DAYS = 1.5
+# Reports within a few hours of each other are more likely to be about the same news.
+CLOSE_DAYS = 0.25
+# An undated item's event date (a date it mentions) may precede the reports by up to two days.
+UNDATED_LAG_DAYS = 2
+
+# Evidence weights for rewrites and translations.
+SHARED_BODY = 2.0  # a named observing body, not the election commission
+FIGURE_WEIGHT_LARGE = 2.0  # a percentage, a decimal or a number ≥ 100: rarely shared by chance
+FIGURE_WEIGHT_SMALL = 1.0  # 10–99: counts of experts, observers, recommendations
+MAX_FIGURES = 4.0
+FIGURES_DISAGREE = 2.0
+SHARED_DATE = 1.0
+MAX_DATES = 2.0
+SHARED_NAME = 1.0
+MAX_NAMES = 2.0
+SAME_TITLE_KIND = 1.0  # both headlines name the same kind of event
+CLOSE_IN_TIME = 1.0
+# Stem overlap in one language (share of the shorter text's stems found in the other): rewrites of
+# one story share much of their vocabulary; two reports of different events of one election share
+# the election's words ("parliamentary elections", the country) and little else.
+WORDS_STRONG, WORDS_STRONG_SCORE = 0.5, 3.0
+WORDS_SOME, WORDS_SOME_SCORE = 0.35, 1.5
+MIN_STEMS = 6
+# Enough evidence to merge: e.g. a shared body and a shared figure, or two figures, or similar
+# wording plus one more fact. Country, kind and time are prerequisites and score nothing.
+MERGE_SCORE = 4.0
+# An undated item's timing is inferred, so it needs one more piece of evidence.
+UNDATED_EXTRA = 1.0
+NEAR_COPY_SCORE = 100.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A stored item of a possible story, with its fingerprint."""
+
+    story_id: int
+    item_id: int
+    fingerprint: Fingerprint
+
+
+def _families(bodies: frozenset[str], vocab: Vocabulary) -> frozenset[str]:
+    return frozenset(vocab.body_families.get(body, body) for body in bodies - vocab.neutral_bodies)
+
+
+def conflict(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None) -> str | None:
+    """Why ``new`` cannot be in a story that holds ``old`` (None when nothing contradicts)."""
+    vocab = vocab or default_vocabulary()
+    if new.relevant != old.relevant:
+        # A relevant item in an irrelevant story would never be delivered.
+        return "relevance"
+    if new.countries and old.countries and not new.countries & old.countries:
+        return "countries"
+    new_families, old_families = _families(new.bodies, vocab), _families(old.bodies, vocab)
+    if new_families and old_families and not new_families & old_families:
+        return "bodies"
+    if new.percents and old.percents and not new.percents & old.percents:
+        return "percentages"
+    dated = not (new.published_is_fallback or old.published_is_fallback)
+    if dated and days_between(new, old) > STORY_SPAN_DAYS:
+        # Bounds chains of links: a story is one event's coverage, not a running thread.
+        return "time"
+    return None
+
+
+def _in_time(new: Fingerprint, old: Fingerprint, limit_days: float) -> bool:
+    if not (new.published_is_fallback or old.published_is_fallback):
+        return days_between(new, old) <= limit_days
+    if new.published_is_fallback and old.published_is_fallback:
+        return False
+    undated, dated = (new, old) if new.published_is_fallback else (old, new)
+    return any(0 <= dated.day - day <= UNDATED_LAG_DAYS for day in undated.event_days)
+
+
+def _figure_score(shared: frozenset[str]) -> float:
+    score = 0.0
+    for figure in shared:
+        large = "." in figure or ":" in figure or (figure.isdigit() and int(figure) >= 100)
+        if large:
+            score += FIGURE_WEIGHT_LARGE
+        elif figure.isdigit() and int(figure) >= 10:
+            score += FIGURE_WEIGHT_SMALL
+    return min(score, MAX_FIGURES)
+
+
+def _stem_overlap(new: Fingerprint, old: Fingerprint) -> float:
+    # Containment rather than Jaccard: a one-sentence press-release summary is wholly contained in
+    # a longer rewrite of it, and Jaccard would punish the length difference.
+    smaller = min(len(new.stems), len(old.stems))
+    return len(new.stems & old.stems) / smaller if smaller >= MIN_STEMS else 0.0
+
+
+def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None) -> float:
+    """How strongly two items report the same event; 0 when a prerequisite is missing.
+
+    NEAR_COPY_SCORE for near copies; otherwise the sum of the evidence weights above, provided
+    both items name the same country, a common event kind, and are close enough in time.
+    """
+    vocab = vocab or default_vocabulary()
+    same_language = new.lang == old.lang
+    title_kinds_disagree = new.title_kinds and old.title_kinds and not new.title_kinds & old.title_kinds
+    # The same template with other figures is the next update ("turnout at 14:00: 41 %"), not a copy.
+    figures_disagree = new.figures and old.figures and not new.figures & old.figures
+    if (
+        same_language
+        and not title_kinds_disagree
+        and not figures_disagree
+        and minhash.similarity(new.signature, old.signature) >= NEAR_COPY_SIMILARITY
+        and _in_time(new, old, NEAR_COPY_DAYS)
+    ):
+        return NEAR_COPY_SCORE
+    if not (new.countries & old.countries and new.kinds & old.kinds and _in_time(new, old, REWRITE_DAYS)):
+        return 0.0
+    score = 0.0
+    specific = (new.bodies & old.bodies) - vocab.context_bodies
+    if specific:
+        score += SHARED_BODY
+    shared_figures = new.figures & old.figures
+    score += _figure_score(shared_figures)
+    if new.figures and old.figures and not shared_figures:
+        # Figures survive translation and rewriting; two reports citing only different figures
+        # are more likely successive updates ("update 3", "update 4") than one story.
+        score -= FIGURES_DISAGREE
+    score += min(SHARED_DATE * len(new.dates & old.dates), MAX_DATES)
+    score += min(SHARED_NAME * len(new.names & old.names), MAX_NAMES)
+    if new.title_kinds & old.title_kinds:
+        score += SAME_TITLE_KIND
+    dated = not (new.published_is_fallback or old.published_is_fallback)
+    if dated and days_between(new, old) <= CLOSE_DAYS:
+        score += CLOSE_IN_TIME
+    if same_language:
+        overlap = _stem_overlap(new, old)
+        if overlap >= WORDS_STRONG:
+            score += WORDS_STRONG_SCORE
+        elif overlap >= WORDS_SOME:
+            score += WORDS_SOME_SCORE
+    if not dated:
+        score -= UNDATED_EXTRA
+    return score
+
+
+def choose_stories(fp: Fingerprint, candidates: list[Candidate], vocab: Vocabulary | None = None) -> list[int]:
+    """Every story ``fp`` belongs to, strongest first; more than one means they are one story.
+
+    An item can link two stories that were opened apart (a translation arrived before the copy
+    that links it to the original). They are returned together only if no member of one conflicts
+    with a member of another; the caller merges them into the first.
+    """
+    vocab = vocab or default_vocabulary()
+    by_story: dict[int, list[Fingerprint]] = defaultdict(list)
+    for candidate in candidates:
+        by_story[candidate.story_id].append(candidate.fingerprint)
+    scored: list[tuple[float, int]] = []
+    for story_id, members in by_story.items():
+        if any(conflict(fp, member, vocab) for member in members):
+            continue
+        score = max(evidence(fp, member, vocab) for member in members)
+        if score >= MERGE_SCORE:
+            scored.append((score, story_id))
+    scored.sort(key=lambda pair: (-pair[0], pair[1]))
+    chosen: list[int] = []
+    for _, story_id in scored:
+        compatible = all(
+            conflict(member, other, vocab) is None
+            for kept in chosen
+            for member in by_story[story_id]
+            for other in by_story[kept]
+        )
+        if compatible:
+            chosen.append(story_id)
+    return chosen
+
+
+def choose_story(fp: Fingerprint, candidates: list[Candidate], vocab: Vocabulary | None = None) -> int | None:
+    """The story ``fp`` joins, or None for a new story.
+
+    ``candidates`` should hold every stored item of each candidate story (conflicts are checked
+    against all of them). Among stories with enough evidence the strongest wins; ties go to the
+    older story.
+    """
+    chosen = choose_stories(fp, candidates, vocab)
+    return chosen[0] if chosen else None

@@ -1,0 +1,182 @@
+"""``fingerprint(item)``: what dedupe compares, computed once per item (in the poll's worker thread).
+
+A fingerprint holds two kinds of evidence:
+
+* text evidence for copies in one language: a MinHash signature of the normalised title and lead
+  (and its LSH band keys) plus the set of word stems;
+* language-independent evidence for rewrites and translations: countries and bodies (from the
+  tags), event kinds (from the multilingual vocabulary), figures, percentages, dates and names.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bot.models import Item
+from bot.pipeline.dedupe import minhash
+from bot.pipeline.dedupe.text import LEAD_CHARS, clean_summary, dates, fold, lead_of, names, numbers, stems, words
+from bot.pipeline.dedupe.vocabulary import Vocabulary, default_vocabulary
+
+# How far apart in days two reports of one event can be published; used for index lookups only
+# (the decision applies its own, tighter windows).
+SEARCH_DAYS = 2
+# Near copies are looked up among items published up to a week apart (see decide.NEAR_COPY_DAYS).
+BAND_SEARCH_DAYS = 7
+# An undated item (no or unreadable pubDate) is placed at the dates it mentions; a text naming
+# many dates (a calendar) gives no usable anchor.
+MAX_EVENT_DATES = 3
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """Everything dedupe needs to know about one item; storable as JSON plus a signature blob."""
+
+    lang: str
+    relevant: bool
+    published: datetime
+    published_is_fallback: bool
+    countries: frozenset[str]
+    bodies: frozenset[str]
+    kinds: frozenset[str]
+    title_kinds: frozenset[str]
+    figures: frozenset[str]
+    percents: frozenset[str]
+    dates: frozenset[tuple[int, int]]
+    names: frozenset[str]
+    stems: frozenset[str]
+    signature: minhash.Signature = field(compare=False, repr=False)
+    bands: tuple[int, ...] = field(default=(), compare=False, repr=False)
+
+    @property
+    def day(self) -> int:
+        """The publication day as an ordinal (days since 0001-01-01)."""
+        return self.published.astimezone(UTC).date().toordinal()
+
+    @property
+    def event_days(self) -> tuple[int, ...]:
+        """Days an undated item is about: the dates it mentions, placed in the year before ``published``.
+
+        "26 апреля" in an item first seen on 26 November means the latest 26 April on or before it.
+        """
+        if not self.published_is_fallback or not self.dates or len(self.dates) > MAX_EVENT_DATES:
+            return ()
+        seen = self.published.astimezone(UTC).date()
+        days = []
+        for month, day_of_month in sorted(self.dates):
+            for year in (seen.year, seen.year - 1):
+                try:
+                    candidate = date(year, month, day_of_month)
+                except ValueError:
+                    continue
+                if candidate <= seen:
+                    days.append(candidate.toordinal())
+                    break
+        return tuple(days)
+
+    @property
+    def index_days(self) -> tuple[int, ...]:
+        """Days under which the item is filed in the (country, day) index."""
+        if self.published_is_fallback:
+            return self.event_days
+        return (self.day,)
+
+    @property
+    def search_days(self) -> tuple[int, int] | None:
+        """The range of index days where reports of the same event are looked up (None: nowhere)."""
+        if self.published_is_fallback:
+            event_days = self.event_days
+            return (min(event_days), max(event_days) + SEARCH_DAYS) if event_days else None
+        return (self.day - SEARCH_DAYS, self.day + SEARCH_DAYS)
+
+    @property
+    def band_days(self) -> tuple[int, int] | None:
+        """The range of publication days where near copies are looked up (None: any day)."""
+        if self.published_is_fallback:
+            return None
+        return (self.day - BAND_SEARCH_DAYS, self.day + BAND_SEARCH_DAYS)
+
+    def signature_bytes(self) -> bytes:
+        """The MinHash signature in its storage form."""
+        return minhash.to_bytes(self.signature)
+
+    def to_json(self) -> str:
+        """The features as JSON (the signature and band keys are stored separately)."""
+        return json.dumps(
+            {
+                "lang": self.lang,
+                "rel": self.relevant,
+                "pub": self.published.isoformat(),
+                "fb": self.published_is_fallback,
+                "c": sorted(self.countries),
+                "b": sorted(self.bodies),
+                "k": sorted(self.kinds),
+                "tk": sorted(self.title_kinds),
+                "n": sorted(self.figures),
+                "p": sorted(self.percents),
+                "d": sorted(self.dates),
+                "nm": sorted(self.names),
+                "s": sorted(self.stems),
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str, signature: bytes) -> Fingerprint:
+        """Inverse of :meth:`to_json` (band keys are not needed once stored)."""
+        data = json.loads(text)
+        return cls(
+            lang=data["lang"],
+            relevant=data["rel"],
+            published=datetime.fromisoformat(data["pub"]),
+            published_is_fallback=data["fb"],
+            countries=frozenset(data["c"]),
+            bodies=frozenset(data["b"]),
+            kinds=frozenset(data["k"]),
+            title_kinds=frozenset(data["tk"]),
+            figures=frozenset(data["n"]),
+            percents=frozenset(data["p"]),
+            dates=frozenset((month, day) for month, day in data["d"]),
+            names=frozenset(data["nm"]),
+            stems=frozenset(data["s"]),
+            signature=minhash.from_bytes(signature),
+        )
+
+
+def fingerprint(item: Item, vocabulary: Vocabulary | None = None) -> Fingerprint:
+    """Compute the fingerprint of a tagged item (pure; ~0.1 ms for a title and lead)."""
+    vocab = vocabulary or default_vocabulary()
+    lead = lead_of(clean_summary(item.summary, vocab))
+    text = f"{item.title}\n{lead}"
+    folded_title = fold(item.title)
+    folded_text = fold(text)
+    # Kinds are read from the title and the opening of the lead: later sentences tend to recall
+    # earlier steps ("the mission, which opened in March, ...") that are not this item's event.
+    opening = folded_text[: len(folded_title) + 1 + LEAD_CHARS]
+    title_kinds = vocab.kinds_in(folded_title)
+    sig = minhash.signature(minhash.shingles(words(folded_text)))
+    figures, percents = numbers(text, vocab)
+    return Fingerprint(
+        lang=item.lang,
+        relevant=item.tags.relevant,
+        published=item.published,
+        published_is_fallback=item.published_is_fallback,
+        countries=frozenset(item.tags.countries),
+        bodies=frozenset(item.tags.bodies),
+        kinds=title_kinds | vocab.kinds_in(opening),
+        title_kinds=title_kinds,
+        figures=figures,
+        percents=percents,
+        dates=dates(text, vocab),
+        names=names(text),
+        stems=stems(folded_text),
+        signature=sig,
+        bands=minhash.band_keys(sig),
+    )
+
+
+def days_between(left: Fingerprint, right: Fingerprint) -> float:
+    """Absolute time between two publications, in days."""
+    return abs((left.published - right.published) / timedelta(days=1))

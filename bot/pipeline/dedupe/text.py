@@ -1,0 +1,162 @@
+"""Language-independent features of an item's text: folded words, numbers, dates and names.
+
+Everything here is pure string work. Translations share few words, so what links them is what
+survives translation: figures ("67.4 %" = "67,4%"), dates ("26 April" = "26 апреля"), and proper
+names once transliterated ("ISFED", "Бишкек" ≈ "Bishkek").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.pipeline.dedupe.vocabulary import Vocabulary
+
+# How much of the summary counts as the lead: rewrites and truncated reposts keep the first
+# paragraph, while later paragraphs of a long read add background that other reports lack.
+LEAD_WORDS = 60
+LEAD_CHARS = 320
+# Word stems: the first letters of a word are enough to match inflected forms
+# ("elections"/"election", "выборы"/"выборов") without a lemmatiser on the hot path.
+STEM_LETTERS = 5
+# Short words are mostly function words in every language we read.
+MIN_TOKEN_LETTERS = 4
+
+_WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_NUMBER = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:(?:[ \u00a0\u202f]|,(?=\d{3}\b))\d{3})+|\d+)(?:[.,](\d{1,2})(?!\d))?(?!\w)"
+)
+_TIME = re.compile(r"\b([01]?\d|2[0-3])[:h]([0-5]\d)\b")
+_YEAR = re.compile(r"^(19|20)\d\d$")
+_DATELINE = re.compile(
+    r"^(?P<place>[^\n,.(–—-]{2,40}?)(?P<date>,[^\n(–—-]{0,30}?)?(?P<agency>\s*\([^)\n]{1,30}\))?\s*[-–—.]\s+"
+)
+_SENTENCE_MARKS = frozenset('.!?:;«»"“”()[]\n–—-|')
+
+_TRANSLIT = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+        "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+        "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+        "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "ә": "a", "ғ": "g",
+        "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
+    }
+)  # fmt: skip
+_VOWELS = re.compile(r"[aeiouy]+")
+_NON_LETTERS = re.compile(r"[^a-z]+")
+_REPEATS = re.compile(r"(.)\1+")
+# A name's skeleton: its first consonants after transliteration. Vowels are where transliterations
+# and case endings disagree ("Yerevan"/"Erevan"/"Ереване"), consonants rarely are.
+NAME_CONSONANTS = 5
+
+
+def strip_accents(text: str) -> str:
+    """``text`` without combining marks: é → e, ñ → n, й → и, ё → е."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, the form every pattern is matched against."""
+    return strip_accents(text.casefold())
+
+
+def clean_summary(summary: str, vocabulary: Vocabulary) -> str:
+    """The summary without its dateline, agency credit, bylines, hashtags and update notes."""
+    text = summary.strip()
+    match = _DATELINE.match(text)
+    if match and (match["place"].strip().isupper() or match["agency"]):
+        text = text[match.end() :]
+    for pattern in vocabulary.boilerplate:
+        text = pattern.sub(" ", text)
+    return text.strip()
+
+
+def lead_of(cleaned: str) -> str:
+    """The first ``LEAD_WORDS`` words of a cleaned summary."""
+    words = cleaned.split(maxsplit=LEAD_WORDS)
+    return " ".join(words[:LEAD_WORDS])
+
+
+def words(folded: str) -> list[str]:
+    """The words of folded text."""
+    return _WORD.findall(folded)
+
+
+def stems(folded: str) -> frozenset[str]:
+    """Stems of the content words (long enough not to be function words)."""
+    return frozenset(word[:STEM_LETTERS] for word in words(folded) if len(word) >= MIN_TOKEN_LETTERS)
+
+
+def _number_value(integer: str, fraction: str | None) -> str:
+    digits = re.sub(r"\D", "", integer)
+    return f"{int(digits)}.{fraction}" if fraction else str(int(digits))
+
+
+def numbers(text: str, vocabulary: Vocabulary) -> tuple[frozenset[str], frozenset[str]]:
+    """(figures, percentages) in ``text``, with dates and years left out.
+
+    Figures are normalised across conventions: "10,120" = "10 120" = "10120", "67,4" = "67.4".
+    Day numbers of dates ("26 April") and years say when, not what, and are compared as dates.
+    """
+    folded = fold(text)
+    without_dates = vocabulary.date_pattern.sub(" ", folded)
+    figures: set[str] = set()
+    percents: set[str] = set()
+    for match in _TIME.finditer(without_dates):
+        figures.add(f"{int(match[1])}:{match[2]}")
+    without_times = _TIME.sub(" ", without_dates)
+    for match in _NUMBER.finditer(without_times):
+        value = _number_value(match[1], match[2])
+        if match[1].isdigit() and _YEAR.match(value):
+            continue
+        if vocabulary.percent_pattern.match(without_times, match.end()):
+            percents.add(value)
+        figures.add(value)
+    return frozenset(figures), frozenset(percents)
+
+
+def dates(text: str, vocabulary: Vocabulary) -> frozenset[tuple[int, int]]:
+    """(month, day) of every date written in ``text``: "26 April", "April 26", "26 апреля", "26 de abril"."""
+    found: set[tuple[int, int]] = set()
+    for match in vocabulary.date_pattern.finditer(fold(text)):
+        day = int(match["day"] or match["day2"])
+        month = vocabulary.months[match["month"] or match["month2"]]
+        if 1 <= day <= 31:
+            found.add((month, day))
+    return frozenset(found)
+
+
+def name_key(word: str) -> str:
+    """A transliterated consonant skeleton of a name: "Bishkek", "Бишкеке" → "bshk"."""
+    latin = _NON_LETTERS.sub("", strip_accents(word.casefold().translate(_TRANSLIT)))
+    return _REPEATS.sub(r"\1", _VOWELS.sub("", latin))[:NAME_CONSONANTS]
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    position = start - 1
+    while position >= 0 and text[position] in " \t\u00a0":
+        position -= 1
+    return position < 0 or text[position] in _SENTENCE_MARKS
+
+
+def names(text: str) -> frozenset[str]:
+    """Skeletons of proper names: capitalised words not opening a sentence, and acronyms anywhere.
+
+    Names survive translation (transliterated), so two texts naming the same organisations, people
+    and places in different languages share skeletons.
+    """
+    found: set[str] = set()
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if not word[0].isupper() or len(word) < 3:
+            continue
+        acronym = sum(ch.isupper() for ch in word) >= 2
+        opens_sentence = _opens_sentence(text, match.start())
+        if acronym or not opens_sentence:
+            key = name_key(word)
+            if len(key) >= 2:
+                found.add(key)
+    return frozenset(found)

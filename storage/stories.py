@@ -1,0 +1,186 @@
+"""Story fingerprints: LSH band keys, the (country, day) index and per-item features for dedupe.
+
+Finding the candidate stories of a new item is two index lookups (``story_bands`` by band key,
+``story_topics`` by country and day) whatever the number of stored items, then one lookup of the
+candidates' features by story id. The decision itself is made in ``bot.pipeline.dedupe``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from storage.feeds import to_text
+
+# Upper bounds that keep one lookup cheap even on a burst of news about one country: the most
+# recent candidate stories, and the stored items read for them.
+MAX_CANDIDATE_STORIES = 50
+MAX_CANDIDATE_ITEMS = 400
+
+
+@dataclass(frozen=True)
+class StoredFingerprint:
+    """One stored item's dedupe features, as recorded by :meth:`StoryStore.record`."""
+
+    story_id: int
+    item_id: int
+    features: str
+    signature: bytes
+
+
+@dataclass(frozen=True)
+class StorySource:
+    """One link through which a feed delivered an item of a story."""
+
+    feed: str
+    title: str
+    link: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class StoryListing:
+    """A story for listing: its representative item and every source."""
+
+    id: int
+    first_seen: datetime
+    title: str
+    relevant: bool
+    countries: tuple[str, ...]
+    bodies: tuple[str, ...]
+    sources: tuple[StorySource, ...]
+
+
+def _marks(values: Iterable[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class StoryStore:
+    """Queries on story fingerprints and story listings."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def record(
+        self,
+        story_id: int,
+        item_id: int,
+        *,
+        day: int,
+        index_days: Iterable[int],
+        countries: Iterable[str],
+        bands: Iterable[int],
+        features: str,
+        signature: bytes,
+    ) -> None:
+        """File an item's fingerprint under its story, band keys and (country, day) pairs."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO story_features (item_id, story_id, day, features, signature) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (item_id, story_id, day, features, signature),
+        )
+        self.db.conn.executemany(
+            "INSERT INTO story_bands (band_key, day, item_id) VALUES (?, ?, ?)",
+            [(band, day, item_id) for band in bands],
+        )
+        self.db.conn.executemany(
+            "INSERT INTO story_topics (country, day, item_id) VALUES (?, ?, ?)",
+            [(country, index_day, item_id) for country in countries for index_day in index_days],
+        )
+
+    def candidates(
+        self,
+        bands: tuple[int, ...],
+        band_days: tuple[int, int] | None,
+        countries: tuple[str, ...],
+        topic_days: tuple[int, int] | None,
+    ) -> list[StoredFingerprint]:
+        """Every stored item of the stories sharing a band key or a (country, day) with the new item.
+
+        ``band_days`` limits band matches to items published in that day range (None: any day);
+        ``topic_days`` is the day range of the (country, day) lookup (None: no such lookup).
+        """
+        parts: list[str] = []
+        params: list[object] = []
+        if bands:
+            day_clause = " AND b.day BETWEEN ? AND ?" if band_days else ""
+            parts.append(
+                "SELECT f.story_id FROM story_bands b JOIN story_features f ON f.item_id = b.item_id "
+                f"WHERE b.band_key IN ({_marks(bands)}){day_clause}"
+            )
+            params += [*bands, *(band_days or ())]
+        if countries and topic_days:
+            parts.append(
+                "SELECT f.story_id FROM story_topics t JOIN story_features f ON f.item_id = t.item_id "
+                f"WHERE t.country IN ({_marks(countries)}) AND t.day BETWEEN ? AND ?"
+            )
+            params += [*countries, *topic_days]
+        if not parts:
+            return []
+        story_ids = [
+            row[0]
+            for row in self.db.execute(
+                f"SELECT DISTINCT story_id FROM ({' UNION '.join(parts)}) ORDER BY story_id DESC LIMIT ?",
+                (*params, MAX_CANDIDATE_STORIES),
+            )
+        ]
+        if not story_ids:
+            return []
+        rows = self.db.execute(
+            "SELECT story_id, item_id, features, signature FROM story_features "
+            f"WHERE story_id IN ({_marks(story_ids)}) ORDER BY item_id DESC LIMIT ?",
+            (*story_ids, MAX_CANDIDATE_ITEMS),
+        ).fetchall()
+        return [StoredFingerprint(row[0], row[1], row[2], row[3]) for row in rows]
+
+    def merge(self, into: int, others: Iterable[int], now: datetime) -> None:
+        """Move every item of ``others`` into story ``into``.
+
+        The emptied stories stay (pending deliveries of them are dropped because they have no items
+        any more); ``into`` keeps its representative and takes the earliest first-seen time.
+        """
+        absorbed = [story for story in others if story != into]
+        if not absorbed:
+            return
+        marks = _marks(absorbed)
+        self.db.execute(f"UPDATE items SET story_id = ? WHERE story_id IN ({marks})", (into, *absorbed))
+        self.db.execute(f"UPDATE story_features SET story_id = ? WHERE story_id IN ({marks})", (into, *absorbed))
+        self.db.execute(
+            "UPDATE stories SET updated_at = ?, first_seen = "
+            f"min(first_seen, (SELECT min(first_seen) FROM stories WHERE id IN ({marks}))) WHERE id = ?",
+            (to_text(now), *absorbed, into),
+        )
+
+    def recent(self, limit: int, include_irrelevant: bool = False) -> list[StoryListing]:
+        """The most recently first-seen stories that have items, newest first, with their sources."""
+        rows = self.db.execute(
+            "SELECT s.id, s.first_seen, i.title, i.relevant, i.countries, i.bodies FROM stories s "
+            "JOIN items i ON i.id = s.representative_item_id "
+            "WHERE (? OR i.relevant = 1) AND EXISTS (SELECT 1 FROM items m WHERE m.story_id = s.id) "
+            "ORDER BY s.first_seen DESC, s.id DESC LIMIT ?",
+            (int(include_irrelevant), limit),
+        ).fetchall()
+        listings = []
+        for story_id, first_seen, title, relevant, countries, bodies in rows:
+            sources = self.db.execute(
+                "SELECT coalesce(f.name, f.url, ''), i.title, r.link, i.lang FROM receipts r "
+                "JOIN items i ON i.id = r.item_id LEFT JOIN feeds f ON f.id = r.feed_id "
+                "WHERE i.story_id = ? ORDER BY r.id",
+                (story_id,),
+            ).fetchall()
+            listings.append(
+                StoryListing(
+                    id=story_id,
+                    first_seen=datetime.fromisoformat(first_seen),
+                    title=title,
+                    relevant=bool(relevant),
+                    countries=tuple(json.loads(countries)),
+                    bodies=tuple(json.loads(bodies)),
+                    sources=tuple(StorySource(*source) for source in sources),
+                )
+            )
+        return listings

@@ -19,6 +19,7 @@ from rich.table import Table
 from bot.app import Runtime, build_runtime
 from bot.demo import BundledFeedsTransport, sample_feeds
 from bot.errors import ConfigError, ElectionWatchError
+from bot.instance import InstanceLock
 from bot.models import FeedConfig, FeedRecord, PollReport
 from bot.pipeline.normalise import canonical_link
 from bot.pipeline.poll import poll_feeds
@@ -154,7 +155,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         await run_forever(runtime, config, sender.show)
         return 0
 
-    return _with_runtime(args, body)
+    settings = _settings(args)
+    if str(settings.db) == ":memory:":
+        return _with_runtime(args, body)
+    # Two bots on one database would both poll and both send: the second one stops here.
+    with InstanceLock(settings.db):
+        return _with_runtime(args, body)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

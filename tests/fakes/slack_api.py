@@ -1,9 +1,10 @@
 """A fake Slack Web API on 127.0.0.1 (aiohttp, in the test's event loop) for the real slack_sdk client.
 
 It answers auth.test, chat.postMessage, chat.update, chat.postEphemeral, users.info and slash-command
-``response_url`` posts; records every call into ``calls`` and every message-like call into the ``sent``
-queue; and can be told to fail the next calls of a method for a channel (429 with Retry-After,
-``{"ok": false, "error": "channel_not_found"}``, …).
+``response_url`` posts, and serves Socket Mode (apps.connections.open and a WebSocket that pushes
+envelopes to the bot and records its acks). Every call is recorded in ``calls`` and every
+message-like call in the ``sent`` queue; the next calls of a method for a channel can be told to fail
+(429 with Retry-After, ``{"ok": false, "error": "channel_not_found"}``, …).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 BOT_USER = "UBOT"
@@ -52,8 +54,12 @@ def rate_limited(seconds: int) -> Failure:
 class FakeSlack:
     """The fake server. ``api_url`` goes to AsyncWebClient's ``base_url``; ``response_url()`` into payloads."""
 
-    def __init__(self, token: str = "xoxb-test-token") -> None:
+    def __init__(self, token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._socket: web.WebSocketResponse | None = None
+        self._socket_open = asyncio.Event()
         self.calls: list[Call] = []
         self.sent: asyncio.Queue[Call] = asyncio.Queue()
         self.failures: dict[tuple[str, str], list[Failure]] = {}
@@ -77,6 +83,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{id}", self._response)
+        app.router.add_get("/socket", self._websocket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", 0).start()
@@ -117,7 +124,8 @@ class FakeSlack:
         params = await self._params(request)
         call = Call(method, params)
         self.calls.append(call)
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        token = self.app_token if method == "apps.connections.open" else self.token
+        if request.headers.get("Authorization") != f"Bearer {token}":
             return web.json_response({"ok": False, "error": "invalid_auth"})
         answers = self.failures.get((method, str(params.get("channel"))))
         if answers:
@@ -131,6 +139,32 @@ class FakeSlack:
         result: dict[str, Any] = handler(params)
         await self._record(call)
         return web.json_response({"ok": True, **result})
+
+    async def push(self, kind: str, payload: dict[str, Any], envelope_id: str, timeout: float = 5.0) -> None:
+        """Send a Socket Mode envelope (``slash_commands``, ``events_api``) to the connected bot."""
+        await asyncio.wait_for(self._socket_open.wait(), timeout)
+        assert self._socket is not None
+        envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload, "accepts_response_payload": False}
+        await self._socket.send_json(envelope)
+
+    async def next_ack(self, timeout: float = 5.0) -> dict[str, Any]:
+        """The next message the bot sent back over the WebSocket (an ack naming an envelope_id)."""
+        return await asyncio.wait_for(self.socket_acks.get(), timeout)
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        self._socket = socket
+        await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}})
+        self._socket_open.set()
+        async for message in socket:
+            if message.type == aiohttp.WSMsgType.TEXT:
+                await self.socket_acks.put(json.loads(message.data))
+        self._socket_open.clear()
+        return socket
+
+    def _m_apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": f"ws://127.0.0.1:{self.port}/socket"}
 
     async def _record(self, call: Call) -> None:
         if call.method in MESSAGE_METHODS:

@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
@@ -122,16 +123,18 @@ class SlackBot:
         self.platforms: list[Started] = []
         self.http: aiohttp.ClientSession | None = None
         self.events = itertools.count(1)
+        self.built = asyncio.Event()
 
     async def start(self, rate_limits: dict[str, RateLimits] | None = None) -> SlackBot:
         def factory(settings: Settings, services: Services) -> list[Platform]:
             self.platforms = [Started(platform) for platform in build_platforms(settings, services)]
+            self.built.set()
             return list(self.platforms)
 
         self.task = asyncio.create_task(
             serve(self.runtime, self.config, self.stop_event, rate_limits=rate_limits or FAST, platform_factory=factory)
         )
-        await asyncio.sleep(0)  # let serve build the platforms
+        await asyncio.wait_for(self.built.wait(), 5)
         await asyncio.wait_for(asyncio.gather(*(p.ready.wait() for p in self.platforms)), 5)
         self.http = aiohttp.ClientSession()
         return self
@@ -173,22 +176,24 @@ class SlackBot:
             return response.status
 
     def command_body(self, text: str, user: str = "U1", channel: str = "C1") -> str:
-        return urlencode(
-            {
-                "token": "legacy",
-                "team_id": "T1",
-                "team_domain": "observers",
-                "channel_id": channel,
-                "channel_name": "directmessage" if channel.startswith("D") else "election-news",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": "/electionwatch",
-                "text": text,
-                "api_app_id": "A1",
-                "response_url": self.slack.response_url(),
-                "trigger_id": "1.2.3",
-            }
-        )
+        return urlencode(self.command_payload(text, user, channel))
+
+    def command_payload(self, text: str, user: str = "U1", channel: str = "C1") -> dict[str, str]:
+        """What Slack sends for ``/electionwatch TEXT``."""
+        return {
+            "token": "legacy",
+            "team_id": "T1",
+            "team_domain": "observers",
+            "channel_id": channel,
+            "channel_name": "directmessage" if channel.startswith("D") else "election-news",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/electionwatch",
+            "text": text,
+            "api_app_id": "A1",
+            "response_url": self.slack.response_url(),
+            "trigger_id": "1.2.3",
+        }
 
     async def command(self, text: str, user: str = "U1", channel: str = "C1", **kwargs: str) -> int:
         return await self.post(self.command_body(text, user, channel), "application/x-www-form-urlencoded", **kwargs)
@@ -203,27 +208,30 @@ class SlackBot:
     async def mention(
         self, text: str, user: str = "U1", channel: str = "C1", event_id: str | None = None, **headers: str
     ) -> int:
-        event_id = event_id or f"Ev{next(self.events)}"
-        body = json.dumps(
-            {
-                "token": "legacy",
-                "team_id": "T1",
-                "api_app_id": "A1",
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
-                "event": {
-                    "type": "app_mention",
-                    "user": user,
-                    "text": text,
-                    "ts": "1700000000.000001",
-                    "channel": channel,
-                    "event_ts": "1700000000.000001",
-                },
-            }
-        )
+        body = json.dumps(self.event_payload(text, user, channel, event_id))
         return await self.post(body, "application/json", **headers)
+
+    def event_payload(
+        self, text: str, user: str = "U1", channel: str = "C1", event_id: str | None = None
+    ) -> dict[str, Any]:
+        """What the Events API sends when someone mentions the bot."""
+        return {
+            "token": "legacy",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self.events)}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+            "event": {
+                "type": "app_mention",
+                "user": user,
+                "text": text,
+                "ts": "1700000000.000001",
+                "channel": channel,
+                "event_ts": "1700000000.000001",
+            },
+        }
 
 
 @pytest.fixture
@@ -397,8 +405,8 @@ async def test_unsigned_requests_are_refused_and_change_nothing(
     assert await bot.mention("<@UBOT> subscribe all", user=ADMIN, channel="D1", signature=event_signature) == 401
     assert runtime.store.subscriptions.chat(ChatRef("slack", "D1")) is None
     assert not [c for c in slack.calls if c.method != "auth.test"], "nothing was answered"
-    # a fresh, correctly signed request still works (a 299 s old one too)
-    recent = str(now - 299)
+    # a correctly signed request a little under five minutes old still works
+    recent = str(int(time.time()) - 290)
     assert await bot.post(body, content, timestamp=recent, signature=sign(body, recent)) == 200
     reply = await slack.next_sent()
     assert text_of(reply).startswith("Subscribed to all relevant stories")
@@ -587,6 +595,36 @@ async def test_http_mode_needs_the_signing_secret(runtime: Runtime) -> None:
     assert platform.name == "slack", "Socket Mode needs no signing secret"
 
 
+async def test_socket_mode_runs_commands_and_mentions_without_an_http_endpoint(
+    make_bot: type[SlackBot], slack: FakeSlack, runtime: Runtime
+) -> None:
+    runtime.settings = runtime.settings.model_copy(
+        update={"slack_app_token": slack.app_token, "slack_signing_secret": None}
+    )
+    bot = await make_bot().start()
+    await slack.push("slash_commands", bot.command_payload("subscribe all", user="U1", channel="D1"), "env-1")
+    assert (await slack.next_ack())["envelope_id"] == "env-1"
+    reply = await slack.next_sent()
+    assert reply.method == "response_url"
+    assert text_of(reply).startswith("Subscribed to all relevant stories")
+    mention = bot.event_payload("<@UBOT> subscriptions", channel="D1", event_id="EvS")
+    await slack.push("events_api", mention, "env-2")
+    await slack.push("events_api", mention, "env-3")  # the same event again, as a retry
+    acks = {(await slack.next_ack())["envelope_id"] for _ in range(2)}
+    assert acks == {"env-2", "env-3"}, "both acked"
+    answer = await slack.next_sent()
+    assert text_of(answer).startswith("This chat follows:")
+    await bot.stop()
+    assert len(slack.posted_to("D1")) == 1, "the retried event was not handled twice"
+
+
+async def test_socket_mode_refused_app_token_fails_fast(runtime: Runtime, slack: FakeSlack) -> None:
+    platform = SlackPlatform(runtime.build_services(), slack.token, app_token="xapp-wrong", api_url=slack.api_url)
+    with pytest.raises(ConfigError, match=r"Slack refused SLACK_APP_TOKEN \(invalid_auth\)"):
+        await asyncio.wait_for(platform.start(), 5)
+    await platform.stop()
+
+
 # --- rendering (pure) ----------------------------------------------------------------------------
 
 
@@ -623,6 +661,17 @@ def test_blocks_escape_hostile_feed_text() -> None:
     assert all(element["verbatim"] for element in blocks[1]["elements"])
     assert blocks[1]["elements"][1]["text"] == "Feed &lt;@U999&gt;, 27 Apr 2026"
     assert len(fallback) <= 40_000
+
+
+def test_huge_headline_and_link_never_break_the_section() -> None:
+    long = Summary(**{**HOSTILE.__dict__, "title": "& " * 5000, "link": "https://x.example/" + "a" * 1980})
+    section = render_blocks(long)[0][0]["text"]["text"]
+    assert len(section) <= 3000
+    assert section.count("<") == section.count(">") == 1, "the link is whole"
+    too_long = Summary(**{**long.__dict__, "link": "https://x.example/" + "a" * 2100})
+    section = render_blocks(too_long)[0][0]["text"]["text"]
+    assert "<" not in section, "an over-long URL is left out of the headline"
+    assert len(section) <= 3000
 
 
 def test_links_only_for_http_urls() -> None:

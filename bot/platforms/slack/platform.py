@@ -83,8 +83,7 @@ class SlackPlatform:
             raise ConfigError(f"cannot reach the Slack Web API at {self.client.base_url}: {error}") from error
         log.info("Slack: signed in as %s in %s", auth.get("user"), auth.get("team"))
         if self.app_token:
-            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
-            await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            await self._connect_socket_mode(self.app_token)
             return
         self._runner = web.AppRunner(events_endpoint(self.app), access_log=None)
         await self._runner.setup()
@@ -93,6 +92,21 @@ class SlackPlatform:
         if self.port == 0:
             self.port = self._runner.addresses[0][1]
         log.info("Slack events endpoint on %s:%d%s", self.host, self.port, EVENTS_PATH)
+
+    async def _connect_socket_mode(self, app_token: str) -> None:
+        handler = AsyncSocketModeHandler(self.app, app_token)
+        # The client's connect() retries a refused app token forever; asking for the URL first fails fast.
+        try:
+            handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        except SlackApiError as error:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+            raise ConfigError(
+                f"Slack refused SLACK_APP_TOKEN ({error.response.get('error')}); "
+                "use an app-level token (xapp-…) with the connections:write scope"
+            ) from error
+        self._socket = handler
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info("Slack: connected in Socket Mode")
 
     async def stop(self) -> None:
         """Stop serving and disconnect."""

@@ -42,9 +42,13 @@ def clip(escaped: str, limit: int) -> str:
     return cut + "…"
 
 
+MAX_LINK = 2000  # a longer URL is left out of the headline (the fallback text still carries it)
+MAX_HEADLINE = 600
+
+
 def safe_link(url: str, label: str) -> str:
     """``<url|label>`` for http(s) URLs only; ``label`` must already be escaped."""
-    if not url.lower().startswith(("https://", "http://")):
+    if not url.lower().startswith(("https://", "http://")) or len(url) > MAX_LINK:
         return label
     href = url.replace("&", "&amp;").replace("<", "%3C").replace(">", "%3E").replace("|", "%7C").replace(" ", "%20")
     return f"<{href}|{label}>"
@@ -57,7 +61,8 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 
 def story_blocks(summary: Summary) -> list[dict[str, Any]]:
     """A story as a section (linked headline and lead) and a context line (tags, source, date, also)."""
-    headline = f"*{safe_link(summary.link, escape(summary.title[:500]))}*"
+    # Bounded headline and link leave room for the lead, so the section is never cut inside the link.
+    headline = f"*{safe_link(summary.link, clip(escape(summary.title), MAX_HEADLINE))}*"
     text = headline
     if summary.lead:
         text += "\n" + clip(escape(summary.lead), SECTION_LIMIT - len(headline) - 1)

@@ -54,12 +54,10 @@ class SlackSender:
         return str(response["ts"])
 
     async def edit(self, chat: ChatRef, message_id: str, summary: Summary, *, plain: bool) -> None:
-        """Replace a posted story (to list later sources)."""
+        """Replace a posted story (to list later sources); ``blocks=[]`` clears blocks Slack would otherwise keep."""
         blocks, fallback = render_blocks(summary)
         await self._call(
-            self.client.chat_update(
-                channel=chat.chat_id, ts=message_id, text=fallback, blocks=None if plain else blocks
-            )
+            self.client.chat_update(channel=chat.chat_id, ts=message_id, text=fallback, blocks=[] if plain else blocks)
         )
 
     async def _call(self, request: Awaitable[Any]) -> Any:

@@ -54,6 +54,17 @@ SORRY = "Something went wrong on my side; nothing was changed. The administrator
 
 async def dispatch(cmd: Command, services: Services) -> list[Reply]:
     """Run a command; user mistakes become a clear private reply, and no traceback ever reaches a chat."""
+    allowed, wait = services.command_limit.check(cmd.chat.key, services.clock.now())
+    if not allowed:
+        if not services.command_limit.first_refusal(cmd.chat.key):
+            return []
+        per_minute = services.command_limit.per_minute
+        return [
+            Reply(
+                f"Too many commands from this chat: at most {per_minute} a minute. Try again in {wait:.0f} s.",
+                private=True,
+            )
+        ]
     spec = COMMANDS.get(cmd.name.lower())
     if spec is None:
         return [Reply(f"I don't know /{cmd.name[:50]}. /help lists the commands.", private=True)]

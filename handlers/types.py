@@ -9,6 +9,7 @@ from typing import Protocol
 from bot.clock import Clock
 from bot.dbthread import DbThread
 from bot.models import ChatRef, Summary
+from handlers.ratelimit import CommandRateLimit
 from storage import Store
 
 
@@ -94,3 +95,4 @@ class Services:
     feeds_changed: Callable[[], Awaitable[None]]
     max_subscriptions_per_chat: int = 50
     max_feeds_from_chat: int = 200
+    command_limit: CommandRateLimit = field(default_factory=CommandRateLimit)

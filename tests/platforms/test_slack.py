@@ -443,6 +443,13 @@ async def test_story_posted_as_blocks_then_updated_for_new_outlets(
     assert update.method == "chat.update"
     assert update.params["ts"] == "1700000000.000001"
     assert "also: Outlet2" in blocks_text(update)
+    slack.fail_next("chat.update", "C1", error("invalid_blocks"))
+    await deliver_story(bot, feed_server, "Outlet3")
+    refused, plain = await slack.next_sent(), await slack.next_sent()
+    assert (refused.method, refused.params["_failed"]) == ("chat.update", "invalid_blocks")
+    assert plain.method == "chat.update"
+    assert plain.params["blocks"] == [], "a plain edit clears the blocks Slack would keep"
+    assert "also: Outlet2, Outlet3" in text_of(plain)
     assert len(slack.posted_to("C1")) == 1, "one message per story per channel"
 
 

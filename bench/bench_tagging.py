@@ -8,6 +8,7 @@ item. The lemma cache is warmed first, as it is in a running bot after a few pol
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 import sys
 import time
@@ -20,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.knowledge import Knowledge  # noqa: E402
 from bot.pipeline.tag import Tagger  # noqa: E402
+from bot.pipeline.tag.text import alias_tokens, is_acronym, tokenise  # noqa: E402
 
 MIN_ITEMS_PER_SECOND = 5_000
 MAX_SIZE_RATIO = 1.2
@@ -42,15 +44,47 @@ def items(n: int, seed: int = 7) -> list[tuple[str, str, str]]:
     return out
 
 
-def tenth(kn: Knowledge, seed: int = 1) -> Knowledge:
-    """The same knowledge with one alias in ten (vocabulary kept: it is not the gazetteer)."""
-    rng = random.Random(seed)
-    bodies = {
-        bid: dataclasses.replace(b, aliases=tuple(a for a in b.aliases if rng.random() < 0.1) or b.aliases[:1])
-        for bid, b in kn.bodies.items()
+def tenth(kn: Knowledge, batch: list[tuple[str, str, str]], seed: int = 1) -> Knowledge:
+    """The same knowledge with a tenth of its aliases, keeping every alias the batch mentions.
+
+    Both taggers then find the same names in the items, so the comparison isolates what the
+    number of aliases costs (the automata), not what finding more names in a text costs.
+    """
+    full = Tagger(kn)
+    streams = {
+        lang: " "
+        + " ".join(
+            " ".join(tokenise(t, x, lang, full.lemmatiser).key) for t, x, item_lang in batch if item_lang == lang
+        )
+        + " "
+        for lang in {item_lang for _, _, item_lang in batch}
     }
-    national = [n for n in kn.national if rng.random() < 0.1]
-    aliases = [a for a in kn.country_aliases if rng.random() < 0.1]
+    surfaces = " " + " ".join(" ".join(tokenise(t, x, "en", full.lemmatiser).surface) for t, x, _ in batch) + " "
+
+    def used(alias: str) -> bool:
+        words = alias_tokens(alias)
+        if is_acronym(alias):
+            return f" {' '.join(words)} " in surfaces
+        return any(f" {' '.join(full.lemmatiser(w, lang) for w in words)} " in s for lang, s in streams.items())
+
+    rng = random.Random(seed)
+    n_total = len(kn.country_aliases) + sum(len(b.aliases) for b in kn.bodies.values())
+    n_total += sum(len(n.names) for n in kn.national)
+    keep_rate = 0.1
+    used_aliases = {a.alias for a in kn.country_aliases if used(a.alias)}
+    used_aliases |= {a for b in kn.bodies.values() for a in b.aliases if used(a)}
+    used_aliases |= {a for n in kn.national for a in n.names if used(a)}
+    # Fill up to a tenth with a random sample of the aliases the batch does not mention.
+    rest_rate = max(0.0, (keep_rate * n_total - len(used_aliases)) / max(1, n_total - len(used_aliases)))
+
+    def keep(alias: str) -> bool:
+        return alias in used_aliases or rng.random() < rest_rate
+
+    bodies = {
+        bid: dataclasses.replace(b, aliases=tuple(a for a in b.aliases if keep(a))) for bid, b in kn.bodies.items()
+    }
+    national = [dataclasses.replace(n, names=tuple(a for a in n.names if keep(a))) for n in kn.national]
+    aliases = [a for a in kn.country_aliases if keep(a.alias)]
     small = dataclasses.replace(kn, country_aliases=aliases, bodies=bodies, national=national, lemma=None)
     small._index = {}
     return small
@@ -75,7 +109,7 @@ def main() -> int:
     start = time.perf_counter()
     full = Tagger.load()
     load_s = time.perf_counter() - start
-    small = Tagger(tenth(Knowledge.load()))
+    small = Tagger(tenth(Knowledge.load(), batch))
     # Rounds alternate between the two taggers so that load from other processes hits both alike.
     t_full, t_small = float("inf"), float("inf")
     for _ in range(4):
@@ -84,8 +118,12 @@ def main() -> int:
     rate = 1 / t_full
     ratio = t_full / t_small
     print(f"items: {len(batch)}, {words:.0f} words on average; load {load_s:.2f} s")
+    # Other processes on the machine slow even CPU-time measurements (shared caches, SMT).
+    print(f"machine load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"full gazetteer:  {full.alias_count} aliases, {t_full * 1e6:.0f} µs/item, {rate:,.0f} items/s")
-    print(f"tenth gazetteer: {small.alias_count} aliases, {t_small * 1e6:.0f} µs/item")
+    print(
+        f"tenth gazetteer: {small.alias_count} aliases (all names the items mention kept), {t_small * 1e6:.0f} µs/item"
+    )
     print(f"full / tenth time per item: {ratio:.2f} (limit {MAX_SIZE_RATIO})")
     ok = rate >= MIN_ITEMS_PER_SECOND and ratio <= MAX_SIZE_RATIO
     print("ok" if ok else "FAIL")

@@ -50,6 +50,11 @@ class Tagger:
         return cls(Knowledge.load(knowledge_dir))
 
     @property
+    def lemmatiser(self) -> Lemmatiser:
+        """The cached lemmatiser the automata were built with."""
+        return self._lemma
+
+    @property
     def alias_count(self) -> int:
         """How many aliases the automata hold (for benchmarks)."""
         return self._gazetteer.size
@@ -64,8 +69,8 @@ class Tagger:
         entities = resolve_overlaps(
             m for m in found_entities if not (m.span[:1].islower() and m.span.casefold() in ambiguous)
         )
-        terms = resolve_overlaps(found_terms)
-        ctx = ItemContext(tokens, entities, terms)
+        # Terms are not resolved: "observers from" (foreign) and "observers" (observe) both count.
+        ctx = ItemContext(tokens, entities, found_terms)
         relevant, why = judge(ctx, self._roles)
         countries, country_evidence = find_countries(ctx)
         evidence: list[Evidence] = [why] if why is not None and relevant else []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from bot.pipeline.tag.gazetteer import Match
 from bot.pipeline.tag.text import Tokens
@@ -17,17 +18,27 @@ class ItemContext:
     entities: list[Match]
     terms: list[Match]
     terms_by_sentence: dict[int, set[str]] = field(default_factory=dict)
-    term_at: dict[int, set[str]] = field(default_factory=dict)
+    _first: dict[tuple[str, int], Match] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         by_sentence: dict[int, set[str]] = defaultdict(set)
-        at: dict[int, set[str]] = defaultdict(set)
+        first: dict[tuple[str, int], Match] = {}
         for m in self.terms:
             by_sentence[m.sentence].add(m.entry.kind)
+            # Terms come in text order: the first one stored per (category, sentence) is the first.
+            first.setdefault((m.entry.kind, m.sentence), m)
+            first.setdefault((m.entry.kind, -1), m)
+        self.terms_by_sentence = dict(by_sentence)
+        self._first = first
+
+    @cached_property
+    def term_at(self) -> dict[int, set[str]]:
+        """Word index → categories of the terms covering it (built on first use only)."""
+        at: dict[int, set[str]] = defaultdict(set)
+        for m in self.terms:
             for i in range(m.first, m.last + 1):
                 at[i].add(m.entry.kind)
-        self.terms_by_sentence = dict(by_sentence)
-        self.term_at = dict(at)
+        return dict(at)
 
     def sentence_has(self, sentence: int, kind: str) -> bool:
         """Whether a term of category ``kind`` occurs in ``sentence``."""
@@ -43,7 +54,4 @@ class ItemContext:
 
     def first_term(self, kind: str, sentence: int | None = None) -> Match | None:
         """The first term of category ``kind`` (in ``sentence`` when given)."""
-        for m in self.terms:
-            if m.entry.kind == kind and (sentence is None or m.sentence == sentence):
-                return m
-        return None
+        return self._first.get((kind, -1 if sentence is None else sentence))

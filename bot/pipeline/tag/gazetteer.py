@@ -9,10 +9,8 @@ Assembly" beats "OSCE"; "Benin City" beats "Benin").
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -76,45 +74,57 @@ class Gazetteer:
         self._surface = surface
 
     def find(self, tokens: Tokens, lang: str) -> tuple[list[Match], list[Match]]:
-        """Entity and term matches in ``tokens`` (lemma keys read as ``lang``), longest first."""
+        """Entity and term matches in ``tokens`` (lemma keys read as ``lang``), in text order."""
         auto = self._keyed.get(lang) or self._keyed[self.langs[0]]
-        out: list[Match] = []
+        entities: list[Match] = []
+        terms: list[Match] = []
         if len(tokens):
-            _scan(auto, tokens.key, tokens, out)
+            _scan(auto, tokens.key, tokens, entities, terms)
             # Acronyms are all capitals: other words are replaced by a one-letter placeholder that
             # no acronym contains, which keeps positions and makes the second scan short.
             caps = [w if w.isupper() else "·" for w in tokens.surface]
             if len(caps) != caps.count("·"):
-                _scan(self._surface, caps, tokens, out)
-        entities = [m for m in out if m.entry.layer == "entity"]
-        terms = [m for m in out if m.entry.layer != "entity"]
+                _scan(self._surface, caps, tokens, entities, terms)
         return entities, terms
 
 
+# Building the tuple directly skips NamedTuple's Python-level __new__: this runs once per hit.
+_new = tuple.__new__
+
+
 def _add(auto: Any, key: str, entry: Entry) -> None:
-    existing = auto.get(key, None)
-    if existing is None:
-        auto.add_word(key, (key.count(" ") - 1, (entry,)))
-    elif entry not in existing[1]:
-        auto.add_word(key, (existing[0], (*existing[1], entry)))
+    # The value holds the alias length in words and its entries split by layer, so the scan
+    # does no per-entry test.
+    n_words, entities, terms = auto.get(key, (key.count(" ") - 1, (), ()))
+    if entry in entities or entry in terms:
+        return
+    if entry.layer == "entity":
+        entities = (*entities, entry)
+    else:
+        terms = (*terms, entry)
+    auto.add_word(key, (n_words, entities, terms))
 
 
-def _scan(auto: Any, keys: list[str], tokens: Tokens, out: list[Match]) -> None:
+def _scan(auto: Any, keys: list[str], tokens: Tokens, entities: list[Match], terms: list[Match]) -> None:
     if len(auto) == 0:
         return
-    # ends[i] is the index of the space after word i in `joined`.
-    ends = list(accumulate(len(k) + 1 for k in keys))
     joined = " " + " ".join(keys) + " "
     sentence = tokens.sentence
-    for end, (n_words, entries) in auto.iter(joined):
-        last = bisect_left(ends, end)
+    surface = tokens.surface
+    for end, (n_words, found_entities, found_terms) in auto.iter(joined):
+        # Keys hold no spaces, so the spaces before the alias's closing one number its last word + 1.
+        last = joined.count(" ", 0, end) - 1
         first = last - n_words + 1
         if first < 0:
             continue
-        for entry in entries:
-            # Spans of vocabulary terms are cut only when they become evidence (see ItemContext.text).
-            span = tokens.span(first, last) if entry.layer == "entity" else ""
-            out.append(Match(first, last, entry, span, sentence[first]))
+        where = sentence[first]
+        if found_entities:
+            span = " ".join(surface[first : last + 1])
+            for entry in found_entities:
+                entities.append(_new(Match, (first, last, entry, span, where)))
+        # Spans of vocabulary terms are cut only when they become evidence (ItemContext.text).
+        for entry in found_terms:
+            terms.append(_new(Match, (first, last, entry, "", where)))
 
 
 def resolve_overlaps(matches: Iterable[Match]) -> list[Match]:

@@ -92,8 +92,9 @@ class Lemmatiser:
         if not folded.isdigit() and len(folded) > 1:
             lemma = simplemma.lemmatize(folded, lang=wlang).casefold()
             # simplemma's tables hold a few odd pairs (an adjective mapped to the noun of a
-            # compound); a lemma that does not even share the word's first two letters is refused.
-            if lemma[:2] != folded[:2]:
+            # compound); a lemma that does not even share the word's first two letters is refused, and
+            # so is a lemma of several words (token keys must hold no space).
+            if lemma[:2] != folded[:2] or " " in lemma:
                 lemma = folded
         if lemma == folded and self._stems and len(folded) >= 4 and wlang == "ru" and word[0].isupper():
             for cut in (1, 2, 3):

@@ -61,8 +61,9 @@ def test_poll_once_then_export(config: Path, tmp_path: Path, capsys: pytest.Capt
             "bodies",
             "story",
         } <= set(row)
-    assert rows[0]["feed"] == "Steppe Courier"
-    assert rows[2]["lang"] == "fr"
+    by_feed = {row["feed"]: row for row in rows}
+    assert by_feed["Steppe Courier"]["lang"] == "en"
+    assert by_feed["Observatoire"]["lang"] == "fr"
 
 
 def test_default_db_from_environment(

@@ -270,6 +270,25 @@ def cmd_retag(args: argparse.Namespace) -> int:
     return _with_runtime(args, body)
 
 
+def cmd_stories(args: argparse.Namespace) -> int:
+    """List recent stories with every source that carried them."""
+
+    async def body(runtime: Runtime) -> int:
+        listings = await runtime.db(runtime.store.stories.recent, args.limit, args.all)
+        if not listings:
+            print("no stories yet: `electionwatch poll --once` fetches the feeds")
+            return 0
+        for story in listings:
+            tags = ", ".join((*story.countries, *story.bodies)) or "-"
+            mark = "" if story.relevant else " (not relevant)"
+            print(f"#{story.id}  {story.first_seen:%Y-%m-%d %H:%M}  {story.title}{mark}\n    {tags}")
+            for source in story.sources:
+                print(f"    - {source.feed} [{source.lang}]: {source.link}")
+        return 0
+
+    return _with_runtime(args, body)
+
+
 def cmd_explain(args: argparse.Namespace) -> int:
     """Print why an item was tagged as it was."""
 
@@ -334,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="health: failing feeds, last successful poll, outbox depth")
     common(p, config=False)
     p.set_defaults(func=cmd_status)
+    p = sub.add_parser("stories", help="recent stories with the outlets and links that carried them")
+    p.add_argument("--limit", type=int, default=20, help="how many stories (default 20)")
+    p.add_argument("--all", action="store_true", help="include stories tagged not relevant")
+    common(p, config=False)
+    p.set_defaults(func=cmd_stories)
     p = sub.add_parser("explain", help="why an item was tagged as it was")
     p.add_argument("link", help="the item's link")
     common(p, config=False)

@@ -196,14 +196,16 @@ def m002_story_fingerprints(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX story_bands_key ON story_bands(band_key, day)")
-    # Cross-language lookup: items filed under each of their countries and their day (ordinal).
+    # Cross-language lookup: items filed under each (country, event kind) they report and their day
+    # (ordinal); a translation is only compared with reports of the same kind of event.
     db.execute(
         """
         CREATE TABLE story_topics (
             country TEXT NOT NULL,
+            kind TEXT NOT NULL,
             day INTEGER NOT NULL,
             item_id INTEGER NOT NULL REFERENCES items(id)
         )
         """
     )
-    db.execute("CREATE INDEX story_topics_country_day ON story_topics(country, day)")
+    db.execute("CREATE INDEX story_topics_lookup ON story_topics(country, kind, day)")

@@ -73,11 +73,12 @@ class StoryStore:
         day: int,
         index_days: Iterable[int],
         countries: Iterable[str],
+        kinds: Iterable[str],
         bands: Iterable[int],
         features: str,
         signature: bytes,
     ) -> None:
-        """File an item's fingerprint under its story, band keys and (country, day) pairs."""
+        """File an item's fingerprint under its story, band keys and (country, kind, day) triples."""
         self.db.execute(
             "INSERT OR REPLACE INTO story_features (item_id, story_id, day, features, signature) "
             "VALUES (?, ?, ?, ?, ?)",
@@ -87,9 +88,15 @@ class StoryStore:
             "INSERT INTO story_bands (band_key, day, item_id) VALUES (?, ?, ?)",
             [(band, day, item_id) for band in bands],
         )
+        kind_list = list(kinds)
         self.db.conn.executemany(
-            "INSERT INTO story_topics (country, day, item_id) VALUES (?, ?, ?)",
-            [(country, index_day, item_id) for country in countries for index_day in index_days],
+            "INSERT INTO story_topics (country, kind, day, item_id) VALUES (?, ?, ?, ?)",
+            [
+                (country, kind, index_day, item_id)
+                for country in countries
+                for kind in kind_list
+                for index_day in index_days
+            ],
         )
 
     def candidates(
@@ -97,12 +104,13 @@ class StoryStore:
         bands: tuple[int, ...],
         band_days: tuple[int, int] | None,
         countries: tuple[str, ...],
+        kinds: tuple[str, ...],
         topic_days: tuple[int, int] | None,
     ) -> list[StoredFingerprint]:
-        """Every stored item of the stories sharing a band key or a (country, day) with the new item.
+        """Every stored item of the stories sharing a band key or a (country, kind, day) with the new item.
 
         ``band_days`` limits band matches to items published in that day range (None: any day);
-        ``topic_days`` is the day range of the (country, day) lookup (None: no such lookup).
+        ``topic_days`` is the day range of the (country, kind, day) lookup (None: no such lookup).
         """
         parts: list[str] = []
         params: list[object] = []
@@ -113,12 +121,12 @@ class StoryStore:
                 f"WHERE b.band_key IN ({_marks(bands)}){day_clause}"
             )
             params += [*bands, *(band_days or ())]
-        if countries and topic_days:
+        if countries and kinds and topic_days:
             parts.append(
                 "SELECT f.story_id FROM story_topics t JOIN story_features f ON f.item_id = t.item_id "
-                f"WHERE t.country IN ({_marks(countries)}) AND t.day BETWEEN ? AND ?"
+                f"WHERE t.country IN ({_marks(countries)}) AND t.kind IN ({_marks(kinds)}) AND t.day BETWEEN ? AND ?"
             )
-            params += [*countries, *topic_days]
+            params += [*countries, *kinds, *topic_days]
         if not parts:
             return []
         story_ids = [

@@ -71,10 +71,12 @@ def prepare_items(parsed: ParsedFeed, feed: FeedRecord, now: datetime, deps: Pol
 def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, bool, tuple[int, ...]]:
     """The story a new item joins: (story id, whether it existed, stories merged into it).
 
-    Candidates come from the LSH bands and the (country, day) index; ``choose_stories`` decides.
+    Candidates come from the LSH bands and the (country, kind, day) index; ``choose_stories`` decides.
     When the item links stories that were opened apart, they are merged into the oldest.
     """
-    stored = store.stories.candidates(fp.bands, fp.band_days, tuple(sorted(fp.countries)), fp.search_days)
+    stored = store.stories.candidates(
+        fp.bands, fp.band_days, tuple(sorted(fp.countries)), tuple(sorted(fp.kinds)), fp.search_days
+    )
     candidates = [Candidate(s.story_id, s.item_id, Fingerprint.from_json(s.features, s.signature)) for s in stored]
     chosen = choose_stories(fp, candidates)
     if not chosen:
@@ -93,6 +95,7 @@ def record_fingerprint(store: Store, story_id: int, item_id: int, fp: Fingerprin
         day=fp.day,
         index_days=fp.index_days,
         countries=sorted(fp.countries),
+        kinds=sorted(fp.kinds),
         bands=fp.bands,
         features=fp.to_json(),
         signature=fp.signature_bytes(),

@@ -146,6 +146,10 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
         return NEAR_COPY_SCORE
     if not (new.countries & old.countries and new.kinds & old.kinds and _in_time(new, old, REWRITE_DAYS)):
         return 0.0
+    if title_kinds_disagree:
+        # The headlines name different events ("preliminary results" / "observers say"): an
+        # observers' statement quoting the turnout is not the commission's results story.
+        return 0.0
     score = 0.0
     specific = (new.bodies & old.bodies) - vocab.context_bodies
     if specific:

@@ -157,7 +157,7 @@ def fingerprint(item: Item, vocabulary: Vocabulary | None = None) -> Fingerprint
     opening = folded_text[: len(folded_title) + 1 + LEAD_CHARS]
     title_kinds = vocab.kinds_in(folded_title)
     sig = minhash.signature(minhash.shingles(words(folded_text)))
-    figures, percents = numbers(text, vocab)
+    figures, percents = numbers(folded_text, vocab)
     return Fingerprint(
         lang=item.lang,
         relevant=item.tags.relevant,
@@ -169,7 +169,7 @@ def fingerprint(item: Item, vocabulary: Vocabulary | None = None) -> Fingerprint
         title_kinds=title_kinds,
         figures=figures,
         percents=percents,
-        dates=dates(text, vocab),
+        dates=dates(folded_text, vocab),
         names=names(text),
         stems=stems(folded_text),
         signature=sig,

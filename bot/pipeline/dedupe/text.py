@@ -44,6 +44,7 @@ _TRANSLIT = str.maketrans(
         "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
     }
 )  # fmt: skip
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _VOWELS = re.compile(r"[aeiouy]+")
 _NON_LETTERS = re.compile(r"[^a-z]+")
 _REPEATS = re.compile(r"(.)\1+")
@@ -54,8 +55,9 @@ NAME_CONSONANTS = 5
 
 def strip_accents(text: str) -> str:
     """``text`` without combining marks: é → e, ñ → n, й → и, ё → е."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
 
 
 def fold(text: str) -> str:
@@ -95,13 +97,12 @@ def _number_value(integer: str, fraction: str | None) -> str:
     return f"{int(digits)}.{fraction}" if fraction else str(int(digits))
 
 
-def numbers(text: str, vocabulary: Vocabulary) -> tuple[frozenset[str], frozenset[str]]:
-    """(figures, percentages) in ``text``, with dates and years left out.
+def numbers(folded: str, vocabulary: Vocabulary) -> tuple[frozenset[str], frozenset[str]]:
+    """(figures, percentages) in folded text, with dates and years left out.
 
     Figures are normalised across conventions: "10,120" = "10 120" = "10120", "67,4" = "67.4".
     Day numbers of dates ("26 April") and years say when, not what, and are compared as dates.
     """
-    folded = fold(text)
     without_dates = vocabulary.date_pattern.sub(" ", folded)
     figures: set[str] = set()
     percents: set[str] = set()
@@ -118,10 +119,10 @@ def numbers(text: str, vocabulary: Vocabulary) -> tuple[frozenset[str], frozense
     return frozenset(figures), frozenset(percents)
 
 
-def dates(text: str, vocabulary: Vocabulary) -> frozenset[tuple[int, int]]:
-    """(month, day) of every date written in ``text``: "26 April", "April 26", "26 апреля", "26 de abril"."""
+def dates(folded: str, vocabulary: Vocabulary) -> frozenset[tuple[int, int]]:
+    """(month, day) of every date in folded text: "26 april", "april 26", "26 апреля", "26 de abril"."""
     found: set[tuple[int, int]] = set()
-    for match in vocabulary.date_pattern.finditer(fold(text)):
+    for match in vocabulary.date_pattern.finditer(folded):
         day = int(match["day"] or match["day2"])
         month = vocabulary.months[match["month"] or match["month2"]]
         if 1 <= day <= 31:

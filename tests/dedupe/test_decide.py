@@ -1,0 +1,206 @@
+"""Dedupe decisions on hand-written pairs: copies and translations merge, different events stay apart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.models import Item, Tags
+from bot.pipeline.dedupe import Candidate, choose_stories, choose_story, conflict, fingerprint
+from bot.pipeline.dedupe.text import dates, fold, name_key, numbers
+from bot.pipeline.dedupe.vocabulary import default_vocabulary
+
+T0 = datetime(2028, 6, 12, 9, 0, tzinfo=UTC)
+
+
+def item(
+    title: str,
+    summary: str,
+    *,
+    lang: str = "en",
+    hours: float = 0,
+    countries: tuple[str, ...] = ("MN",),
+    bodies: tuple[str, ...] = ("osce-odihr",),
+    relevant: bool = True,
+    undated: bool = False,
+) -> Item:
+    return Item(
+        feed_url="https://feed.example/rss",
+        title=title,
+        link=f"https://feed.example/{abs(hash(title))}",
+        canonical_link=f"https://feed.example/{abs(hash(title))}",
+        guid=None,
+        published=T0 + timedelta(hours=hours),
+        published_is_fallback=undated,
+        summary=summary,
+        lang=lang,
+        content_hash=str(abs(hash(title + summary))),
+        tags=Tags(relevant, countries, bodies),
+    )
+
+
+def same_story(first: Item, second: Item) -> bool:
+    return choose_story(fingerprint(second), [Candidate(1, 1, fingerprint(first))]) == 1
+
+
+PRELIM = item(
+    "Mongolia's parliamentary elections well organised but campaign uneven, international observers say",
+    "ULAANBAATAR, 12 June 2028 – Mongolia's 11 June parliamentary elections were well organised and offered "
+    "voters a genuine choice among 19 parties, but the campaign was marked by the misuse of administrative "
+    "resources, international observers said in a preliminary statement today. The mission deployed 312 "
+    "observers from 38 countries. Turnout was 68.2 per cent, the General Election Commission said.",
+)
+
+MERGE_CASES = {
+    "syndicated copy with a wire dateline and credit": item(
+        "Observers: Mongolian vote well run, campaign uneven",
+        "ULAANBAATAR, June 12 (Steppe Wire) - Mongolia's 11 June parliamentary elections were well organised and "
+        "offered voters a genuine choice among 19 parties, but the campaign was marked by the misuse of "
+        "administrative resources, international observers said in a preliminary statement today.\n"
+        "Text and pictures by Steppe Wire staff",
+        hours=3,
+    ),
+    "rewritten headline over the same facts": item(
+        "International observers praise organisation of Mongolian polls, criticise misuse of resources",
+        "Mongolia's parliamentary elections on 11 June offered voters a real choice between 19 parties and were "
+        "efficiently run, the OSCE/ODIHR-led observation mission said in its preliminary statement on Monday. "
+        "The 312 observers from 38 "
+        "countries noted that state resources were misused during the campaign. Turnout stood at 68.2 per cent.",
+        hours=5,
+    ),
+    "truncated repost": item(
+        "Mongolia: observers call elections well organised",
+        "Mongolia's 11 June parliamentary elections were well organised and offered voters a genuine choice "
+        "among 19 parties, international observers said… #Mongolia #elections",
+        hours=1,
+    ),
+    "translation into Russian": item(
+        "Наблюдатели ОБСЕ: выборы в Монголии хорошо организованы, но кампания прошла неравно",
+        "Парламентские выборы 11 июня в Монголии были хорошо организованы и дали избирателям реальный выбор "
+        "из 19 партий, однако в ходе кампании использовались административные ресурсы, говорится в "
+        "предварительном заявлении международных наблюдателей. Миссия направила 312 наблюдателей из 38 стран.",
+        lang="ru",
+        hours=6,
+    ),
+    "translation into French": item(
+        "Mongolie : un scrutin bien organisé mais une campagne inéquitable, selon les observateurs",
+        "OULAN-BATOR – Les élections législatives du 11 juin en Mongolie ont été bien organisées et ont offert "
+        "un véritable choix entre 19 partis, selon la déclaration préliminaire de la mission d'observation du "
+        "BIDDH de l'OSCE, qui a déployé 312 observateurs de 38 pays. La participation s'établit à 68,2 %.",
+        lang="fr",
+        hours=9,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(MERGE_CASES))
+def test_copies_and_translations_join_the_story(name: str) -> None:
+    assert same_story(PRELIM, MERGE_CASES[name])
+
+
+# Different events of one mission (and one election), written as similarly as real coverage is.
+MISSION_EVENTS = {
+    "opening": item(
+        "ODIHR opens election observation mission in Mongolia",
+        "ULAANBAATAR, 2 May 2028 – ODIHR today opened an election observation mission for the 11 June "
+        "parliamentary elections. The mission consists of 12 experts in the capital and 24 long-term observers.",
+        hours=-41 * 24,
+    ),
+    "interim report": item(
+        "ODIHR mission in Mongolia publishes interim report",
+        "ULAANBAATAR, 26 May 2028 – The ODIHR election observation mission for the 11 June parliamentary "
+        "elections today published its interim report, covering the period from 2 to 22 May.",
+        hours=-17 * 24,
+    ),
+    "preliminary statement": PRELIM,
+    "final report": item(
+        "ODIHR final report on Mongolia's parliamentary elections offers 21 recommendations",
+        "ODIHR today published its final report on the 11 June parliamentary elections in Mongolia, "
+        "offering 21 recommendations, including on campaign finance and the misuse of administrative resources.",
+        hours=60 * 24,
+    ),
+    "election-day statement of citizen observers, day before": item(
+        "Citizen observers report queues and minor irregularities by midday",
+        "Domestic observer coalition Open Vote said at noon that its 1,500 observers had seen long queues "
+        "and minor irregularities at polling stations across Mongolia.",
+        hours=-21,
+        bodies=("citizen-observers",),
+    ),
+    "another mission's statement the same day": item(
+        "Commonwealth-style group of Asian observers says Mongolian polls peaceful",
+        "The Asian Network for Free Elections said in its preliminary statement on Monday that Mongolia's "
+        "parliamentary elections were peaceful and well organised. Its 30 observers visited 400 polling stations.",
+        hours=2,
+        bodies=("anfrel",),
+    ),
+    "preliminary results the same morning": item(
+        "Election commission: turnout 68.2% as preliminary count completed",
+        "The General Election Commission said on Monday that turnout was 68.2 per cent after processing "
+        "preliminary results from all 2,100 polling stations.",
+        hours=-4,
+        bodies=("election-commission",),
+    ),
+    "turnout at noon on election day": item(
+        "Election commission: turnout at 12:00 reached 31.5%",
+        "By 12:00 local time 31.5 per cent of voters had cast their ballots, the General Election Commission said.",
+        hours=-22,
+        bodies=("election-commission",),
+    ),
+}
+
+
+def test_different_events_of_one_mission_stay_apart() -> None:
+    fingerprints = {name: fingerprint(event) for name, event in MISSION_EVENTS.items()}
+    for name, fp in fingerprints.items():
+        others = [
+            Candidate(n, n, other) for n, (other_name, other) in enumerate(fingerprints.items()) if other_name != name
+        ]
+        assert choose_stories(fp, others) == [], name
+
+
+def test_two_stories_of_one_event_are_merged_by_the_item_that_links_them() -> None:
+    english = fingerprint(PRELIM)
+    russian = fingerprint(MERGE_CASES["translation into Russian"])
+    rewrite = fingerprint(MERGE_CASES["rewritten headline over the same facts"])
+    candidates = [Candidate(1, 1, english), Candidate(2, 2, russian)]
+    assert choose_stories(rewrite, candidates) in ([1, 2], [2, 1])
+
+
+def test_conflicts_rule_a_story_out() -> None:
+    prelim = fingerprint(PRELIM)
+    other_country = fingerprint(item(PRELIM.title, PRELIM.summary, countries=("KZ",)))
+    assert conflict(other_country, prelim) == "countries"
+    other_body = fingerprint(item(PRELIM.title, PRELIM.summary, bodies=("cis",)))
+    assert conflict(other_body, prelim) == "bodies"
+    irrelevant = fingerprint(item(PRELIM.title, PRELIM.summary, relevant=False))
+    assert conflict(irrelevant, prelim) == "relevance"
+    a_year_later = fingerprint(item(PRELIM.title, PRELIM.summary, hours=365 * 24))
+    assert conflict(a_year_later, prelim) == "time"
+    assert choose_story(a_year_later, [Candidate(1, 1, prelim)]) is None
+
+
+def test_undated_repost_is_placed_at_the_date_it_mentions() -> None:
+    repost = item(
+        "Наблюдатели: выборы 11 июня в Монголии хорошо организованы",
+        "Предварительное заявление международной миссии наблюдения по выборам 11 июня: 312 наблюдателей из "
+        "38 стран, выборы хорошо организованы, но кампания прошла неравно.",
+        lang="ru",
+        hours=150 * 24,  # first seen months later: the feed gave no date
+        undated=True,
+    )
+    fp = fingerprint(repost)
+    assert fp.event_days == (datetime(2028, 6, 11, tzinfo=UTC).date().toordinal(),)
+    assert same_story(PRELIM, repost)
+
+
+def test_text_features_survive_translation() -> None:
+    vocab = default_vocabulary()
+    assert numbers(fold("Turnout 67.4 per cent at 10,120 stations in 2026"), vocab) == (
+        frozenset({"67.4", "10120"}),
+        frozenset({"67.4"}),
+    )
+    assert numbers(fold("явка 67,4% на 10 120 участках"), vocab)[1] == frozenset({"67.4"})
+    assert dates(fold("on 26 April; April 26; 26 апреля; 26 avril; 26 de abril"), vocab) == {(4, 26)}
+    assert name_key("Bishkek") == name_key("Бишкеке")
+    assert name_key("Yerevan") == name_key("Ереван")

@@ -40,34 +40,39 @@ def country_mentions(ctx: ItemContext) -> list[tuple[str, str, Match]]:
 
 def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
     """The item's subject countries (best first) and one Evidence each."""
-    scores: dict[str, float] = defaultdict(float)
+    scores: dict[str, float] = {}
     anchored: dict[str, Match] = {}
     first: dict[str, tuple[Match, str]] = {}
     body_sentences = {m.sentence for m in ctx.entities if m.entry.kind == "body"}
     mentions = country_mentions(ctx)
+    if not mentions:
+        return (), []
     per_sentence: dict[int, set[str]] = defaultdict(set)
     for code, _, m in mentions:
         per_sentence[m.sentence].add(code)
     lead = min((s for s in per_sentence if s > 0), default=-1)
-    lead_scores: dict[str, float] = defaultdict(float)
+    lead_scores: dict[str, float] = {}
+    by_sentence = ctx.terms_by_sentence
     for code, kind, m in mentions:
         weight = BASE_WEIGHT.get(kind, 1.0)
+        sentence = m.sentence
         if kind == DEMONYM and _qualifies_person(ctx, m):
             continue
-        if m.sentence == 0:
+        in_sentence = len(per_sentence[sentence])
+        if sentence == 0:
             weight *= TITLE_FACTOR
-        elif _foreign(ctx, m, len(per_sentence[m.sentence])):
+        elif _foreign(ctx, m, in_sentence):
             continue
-        if len(per_sentence[m.sentence]) >= LIST_SIZE:
+        if in_sentence >= LIST_SIZE:
             weight *= LIST_FACTOR
-        electoral = ctx.sentence_has(m.sentence, "election") or m.sentence in body_sentences
-        if electoral and m.sentence != 0:
+        electoral = "election" in by_sentence.get(sentence, ()) or sentence in body_sentences
+        if electoral and sentence != 0:
             weight *= ELECTION_SENTENCE_FACTOR
-        if m.sentence == 0 or electoral:
+        if sentence == 0 or electoral:
             anchored.setdefault(code, m)
-        elif m.sentence == lead:
-            lead_scores[code] += weight
-        scores[code] += weight
+        elif sentence == lead:
+            lead_scores[code] = lead_scores.get(code, 0.0) + weight
+        scores[code] = scores.get(code, 0.0) + weight
         first.setdefault(code, (m, kind))
     candidates = {c: s for c, s in scores.items() if c in anchored}
     if not candidates and lead_scores:

@@ -9,6 +9,7 @@ Assembly" beats "OSCE"; "Benin City" beats "Benin").
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -51,31 +52,49 @@ class Gazetteer:
         aliases: Iterable[tuple[str, Entry]],
         langs: Sequence[str],
         lemma: Callable[[str, str], str],
+        eager: Sequence[str] = ("en",),
     ) -> None:
-        pairs = list(aliases)
+        self._pairs = list(aliases)
+        self._lemma = lemma
         self.langs = tuple(langs)
         self._keyed: dict[str, Any] = {}
-        self.size = len(pairs)
-        for lang in self.langs:
-            auto = ahocorasick.Automaton()
-            for alias, entry in pairs:
-                if is_acronym(alias):
-                    continue
-                words = alias_tokens(alias)
-                if words:
-                    _add(auto, " " + " ".join(lemma(w, lang) for w in words) + " ", entry)
-            auto.make_automaton()
-            self._keyed[lang] = auto
+        self._lock = threading.Lock()
+        self.size = len(self._pairs)
+        # Each language's automaton needs that language's lemma dictionary, which takes simplemma
+        # a second or more to load: the others are built on first use.
+        for lang in eager:
+            self._automaton(lang)
         surface = ahocorasick.Automaton()
-        for alias, entry in pairs:
+        for alias, entry in self._pairs:
             if is_acronym(alias):
                 _add(surface, " " + " ".join(alias_tokens(alias)) + " ", entry)
         surface.make_automaton()
         self._surface = surface
 
+    def _automaton(self, lang: str) -> Any:
+        found = self._keyed.get(lang)
+        if found is not None:
+            return found
+        if lang not in self.langs:
+            return self._automaton(self.langs[0])
+        with self._lock:
+            found = self._keyed.get(lang)
+            if found is None:
+                found = ahocorasick.Automaton()
+                for alias, entry in self._pairs:
+                    if is_acronym(alias):
+                        continue
+                    words = alias_tokens(alias)
+                    if words:
+                        _add(found, " " + " ".join(self._lemma(w, lang) for w in words) + " ", entry)
+                found.make_automaton()
+                # Published only once complete: readers never see a half-built automaton.
+                self._keyed[lang] = found
+        return found
+
     def find(self, tokens: Tokens, lang: str) -> tuple[list[Match], list[Match]]:
         """Entity and term matches in ``tokens`` (lemma keys read as ``lang``), in text order."""
-        auto = self._keyed.get(lang) or self._keyed[self.langs[0]]
+        auto = self._automaton(lang)
         entities: list[Match] = []
         terms: list[Match] = []
         if len(tokens):

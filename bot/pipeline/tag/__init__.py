@@ -13,7 +13,9 @@ bot/knowledge/. ``tag`` is pure and thread-safe: it only reads the automata buil
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
+from typing import Any
 
 from bot.knowledge import LANGS, SEAT, Knowledge
 from bot.models import Evidence, Tags
@@ -37,6 +39,7 @@ class Tagger:
         self._lemma = Lemmatiser()
         knowledge.lemma = self._lemma
         self._lemma.set_stems(_name_stems(knowledge, self._lemma))
+        self._guess = _LanguageGuesser()
         self._parents = knowledge.body_parents
         self._ambiguous = frozenset(n.casefold() for n in knowledge.ambiguous)
         self._roles = {bid: b.role for bid, b in knowledge.bodies.items()}
@@ -61,7 +64,7 @@ class Tagger:
 
     def tag(self, title: str, text: str, lang: str | None) -> Tags:
         """Relevance, countries and bodies of one item, with Evidence for each tag."""
-        lang = _normalise_lang(lang, title, text)
+        lang = _normalise_lang(lang, title, text, self._guess)
         tokens = tokenise(title, text, lang, self._lemma)
         found_entities, found_terms = self._gazetteer.find(tokens, lang)
         ambiguous = self._ambiguous
@@ -83,12 +86,34 @@ class Tagger:
         return Tags(relevant, countries, bodies, tuple(evidence))
 
 
-def _normalise_lang(lang: str | None, title: str, text: str) -> str:
-    """A supported language code; unknown or missing languages are guessed from the script."""
+class _LanguageGuesser:
+    """py3langid restricted to the supported languages, built on first use (it costs ~0.5 s)."""
+
+    def __init__(self) -> None:
+        self._identifier: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, title: str, text: str) -> str:
+        if _CYRILLIC.search(title) or _CYRILLIC.search(text[:300]):
+            return "ru"
+        if self._identifier is None:
+            with self._lock:
+                if self._identifier is None:
+                    from py3langid import langid
+
+                    identifier = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE)
+                    identifier.set_languages(list(LANGS))
+                    self._identifier = identifier
+        guess = str(self._identifier.classify(f"{title} {text[:400]}")[0])
+        return guess if guess in LANGS else "en"
+
+
+def _normalise_lang(lang: str | None, title: str, text: str, guess: _LanguageGuesser) -> str:
+    """A supported language code; a missing or unsupported one is guessed from the text."""
     code = (lang or "").split("-")[0].split("_")[0].lower()
     if code in LANGS:
         return code
-    return "ru" if _CYRILLIC.search(title) or _CYRILLIC.search(text[:200]) else "en"
+    return guess(title, text)
 
 
 def _aliases(kn: Knowledge) -> list[tuple[str, Entry]]:

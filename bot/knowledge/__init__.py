@@ -19,7 +19,15 @@ import yaml
 from babel import Locale
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
-LANGS = ("en", "ru", "fr", "es")
+
+
+def languages(knowledge_dir: Path) -> tuple[str, ...]:
+    """The supported languages: one relevance/<lang>.yaml each, English first (the fallback)."""
+    found = sorted(p.stem for p in (knowledge_dir / "relevance").glob("*.yaml"))
+    return tuple(sorted(found, key=lambda lang: lang != "en"))
+
+
+LANGS = languages(KNOWLEDGE_DIR)
 # Mention types of a country, from the most to the least direct.
 NAME, DEMONYM, CAPITAL, INSTITUTION, SEAT = "name", "demonym", "capital", "institution", "seat"
 _PAREN = re.compile(r"\s*\(([^)]*)\)")
@@ -65,6 +73,7 @@ class Knowledge:
     national: list[NationalBody]
     vocab: dict[str, dict[str, list[str]]]
     ambiguous: frozenset[str]
+    langs: tuple[str, ...] = LANGS
     shared: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
     lemma: Callable[[str, str], str] | None = None
     _index: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
@@ -74,7 +83,8 @@ class Knowledge:
         """Read the YAML files of ``knowledge_dir`` (this package's directory by default)."""
         root = knowledge_dir or KNOWLEDGE_DIR
         cdata = _read(root / "countries.yaml")
-        names, aliases = _seed_countries()
+        langs = languages(root) or LANGS
+        names, aliases = _seed_countries(langs)
         for code, extra in (cdata.get("countries") or {}).items():
             for key, kind in (("names", NAME), ("demonyms", DEMONYM), ("capitals", CAPITAL)):
                 aliases.extend(CountryAlias(a, code, kind) for a in extra.get(key) or [])
@@ -93,7 +103,7 @@ class Knowledge:
         for path in sorted((root / "relevance").glob("*.yaml")):
             vocab[path.stem] = {k: [str(x) for x in v or []] for k, v in _read(path).items()}
         shared = [(tuple(s["names"]), tuple(s["choices"])) for s in bdata.get("shared") or []]
-        kn = cls(names, aliases, bodies, national, vocab, frozenset(cdata.get("ambiguous") or []), shared)
+        kn = cls(names, aliases, bodies, national, vocab, frozenset(cdata.get("ambiguous") or []), langs, shared)
         kn._build_index()
         return kn
 
@@ -135,9 +145,15 @@ class Knowledge:
             hit = self._index.get(key)
             if hit and hit[0] == kind:
                 return hit[1]
+        if self.lemma is None:
+            # Knowledge loaded without a Tagger: lemmatise with a private cache (imported here
+            # because the tagging package itself imports this module).
+            from bot.pipeline.tag.text import Lemmatiser
+
+            self.lemma = Lemmatiser()
         if self.lemma is not None:
             words = re.findall(r"[^\W_]+", term)
-            for lang in LANGS:
+            for lang in self.langs:
                 key = " ".join(self.lemma(w, lang) for w in words)
                 hit = self._index.get(key) or self._lemma_index(lang).get(key)
                 if hit and hit[0] == kind:
@@ -210,16 +226,16 @@ def _plain(text: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", text))
 
 
-def _seed_countries() -> tuple[dict[str, str], list[CountryAlias]]:
+def _seed_countries(langs: tuple[str, ...]) -> tuple[dict[str, str], list[CountryAlias]]:
     """English labels and names in every language for every ISO 3166-1 country, from CLDR and ISO."""
-    territories = {lang: Locale.parse(lang).territories for lang in LANGS}
+    territories = {lang: Locale.parse(lang).territories for lang in {"en", *langs}}
     labels: dict[str, str] = {}
     aliases: list[CountryAlias] = []
     owners: dict[str, set[str]] = {}
     per_code: dict[str, list[str]] = {}
     for country in pycountry.countries:
         code = country.alpha_2
-        raw = [territories[lang].get(code) for lang in LANGS]
+        raw = [territories[lang].get(code) for lang in langs]
         raw += [getattr(country, attr, None) for attr in ("name", "official_name", "common_name")]
         labels[code] = territories["en"].get(code) or country.name
         for name in raw:

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge import LANGS, SEAT, Knowledge
+from bot.knowledge import SEAT, Knowledge
 from bot.models import Evidence, Tags
 from bot.pipeline.tag.bodies import SHARED, find_bodies
 from bot.pipeline.tag.context import ItemContext
@@ -39,13 +39,14 @@ class Tagger:
         self._lemma = Lemmatiser()
         knowledge.lemma = self._lemma
         self._lemma.set_stems(_name_stems(knowledge, self._lemma))
-        self._guess = _LanguageGuesser()
+        self._guess = _LanguageGuesser(knowledge.langs)
         self._parents = knowledge.body_parents
         self._ambiguous = frozenset(n.casefold() for n in knowledge.ambiguous)
         self._roles = {bid: b.role for bid, b in knowledge.bodies.items()}
         self._observing = {bid: b.observing for bid, b in knowledge.bodies.items() if b.observing}
         self._shared = {str(i): choices for i, (_, choices) in enumerate(knowledge.shared)}
-        self._gazetteer = Gazetteer(_aliases(knowledge), LANGS, self._lemma)
+        self._langs = knowledge.langs
+        self._gazetteer = Gazetteer(_aliases(knowledge), knowledge.langs, self._lemma)
 
     @classmethod
     def load(cls, knowledge_dir: Path | None = None) -> Tagger:
@@ -89,11 +90,18 @@ class Tagger:
 class _LanguageGuesser:
     """py3langid restricted to the supported languages, built on first use (it costs ~0.5 s)."""
 
-    def __init__(self) -> None:
+    def __init__(self, langs: tuple[str, ...]) -> None:
+        self._langs = langs
         self._identifier: Any = None
         self._lock = threading.Lock()
 
+    @property
+    def langs(self) -> tuple[str, ...]:
+        """The supported languages."""
+        return self._langs
+
     def __call__(self, title: str, text: str) -> str:
+        """The language of an item: Russian for Cyrillic, else py3langid's best supported guess."""
         if _CYRILLIC.search(title) or _CYRILLIC.search(text[:300]):
             return "ru"
         if self._identifier is None:
@@ -102,18 +110,16 @@ class _LanguageGuesser:
                     from py3langid import langid
 
                     identifier = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE)
-                    identifier.set_languages(list(LANGS))
+                    identifier.set_languages(list(self._langs))
                     self._identifier = identifier
         guess = str(self._identifier.classify(f"{title} {text[:400]}")[0])
-        return guess if guess in LANGS else "en"
+        return guess if guess in self._langs else self._langs[0]
 
 
 def _normalise_lang(lang: str | None, title: str, text: str, guess: _LanguageGuesser) -> str:
     """A supported language code; a missing or unsupported one is guessed from the text."""
     code = (lang or "").split("-")[0].split("_")[0].lower()
-    if code in LANGS:
-        return code
-    return guess(title, text)
+    return code if code in guess.langs else guess(title, text)
 
 
 def _aliases(kn: Knowledge) -> list[tuple[str, Entry]]:

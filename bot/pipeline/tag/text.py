@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 import simplemma
 
-# Languages simplemma lemmatises for us; anything else falls back to English for Latin script.
-LEMMA_LANGS = ("en", "ru", "fr", "es")
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # A sentence ends at . ! ? or a line break followed by space; abbreviations cost at most a split.
 _SENTENCE_END = re.compile(r"[.!?…]\s+|\n+")
@@ -46,12 +44,14 @@ class Tokens:
 
 
 def script_lang(word: str, lang: str) -> str:
-    """The lemmatiser language for one word: Cyrillic words are Russian whatever the feed says."""
+    """The lemmatiser language for one word: Cyrillic words are Russian whatever the feed says.
+
+    ``lang`` is one of the supported languages (the tagger normalises it); Latin words of a
+    Russian item are read as English.
+    """
     if _CYRILLIC.search(word):
         return "ru"
-    if lang in LEMMA_LANGS and lang != "ru":
-        return lang
-    return "en"
+    return "en" if lang == "ru" else lang
 
 
 class Lemmatiser:

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge import SEAT, Knowledge
+from bot.knowledge import CAPITAL, NAME, SEAT, Knowledge
 from bot.models import Evidence, Tags
 from bot.pipeline.tag.bodies import SHARED, find_bodies
 from bot.pipeline.tag.context import ItemContext
@@ -38,6 +38,7 @@ class Tagger:
         self.knowledge = knowledge
         self._lemma = Lemmatiser()
         knowledge.lemma = self._lemma
+        self._lemma.set_names(_single_word_names(knowledge))
         self._lemma.set_stems(_name_stems(knowledge, self._lemma))
         self._guess = _LanguageGuesser(knowledge.langs)
         self._parents = knowledge.body_parents
@@ -70,8 +71,11 @@ class Tagger:
         found_entities, found_terms = self._gazetteer.find(tokens, lang)
         ambiguous = self._ambiguous
         # Names that are also common words ("chad", "turkey") count only when capitalised.
+        # Country names and cities are proper names: lower-case "того", "india" or "turkey" are words.
         entities = resolve_overlaps(
-            m for m in found_entities if not (m.span[:1].islower() and m.span.casefold() in ambiguous)
+            m
+            for m in found_entities
+            if not (m.span[:1].islower() and (m.entry.extra in _PROPER or m.span.casefold() in ambiguous))
         )
         # Terms are not resolved: "observers from" (foreign) and "observers" (observe) both count.
         ctx = ItemContext(tokens, entities, found_terms)
@@ -141,6 +145,19 @@ def _aliases(kn: Knowledge) -> list[tuple[str, Entry]]:
         for category, terms in vocab.items():
             out.extend((term, Entry("term", category, term)) for term in terms)
     return out
+
+
+_PROPER = frozenset({NAME, CAPITAL})
+
+
+def _single_word_names(kn: Knowledge) -> frozenset[str]:
+    """Country names and cities of one word, case-folded (kept as written by the lemmatiser)."""
+    out = set()
+    for a in kn.country_aliases:
+        words = alias_tokens(a.alias)
+        if a.kind in _PROPER and len(words) == 1:
+            out.add(words[0].casefold())
+    return frozenset(out)
 
 
 def _name_stems(kn: Knowledge, lemma: Lemmatiser) -> dict[str, str]:

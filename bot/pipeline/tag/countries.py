@@ -22,6 +22,8 @@ TITLE_FACTOR = 2.0
 ELECTION_SENTENCE_FACTOR = 1.5
 # A country is kept when its score reaches this share of the best one (several countries voting).
 KEEP_RATIO = 0.45
+# Weight left to a country known only from a national institution when another country is named.
+INSTITUTION_ONLY_FACTOR = 0.3
 # A sentence listing this many countries is an enumeration (observers' states, partners), rarely
 # the subject: its mentions weigh this much.
 LIST_SIZE, LIST_FACTOR = 3, 0.15
@@ -74,6 +76,13 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
             lead_scores[code] = lead_scores.get(code, 0.0) + weight
         scores[code] = scores.get(code, 0.0) + weight
         first.setdefault(code, (m, kind))
+    # A national institution's country yields to a country the item names outright: the same
+    # acronym can belong to another country (INEC is Nigeria's and Tanzania's commission).
+    named = {code for code, kind, m in mentions if kind != INSTITUTION and code in anchored}
+    if named:
+        for code in scores:
+            if code not in named:
+                scores[code] *= INSTITUTION_ONLY_FACTOR
     candidates = {c: s for c, s in scores.items() if c in anchored}
     if not candidates and lead_scores:
         # Nothing in the title or an election sentence: the lead (dateline and first sentence)

@@ -67,10 +67,20 @@ class Lemmatiser:
     def __init__(self, stems: dict[str, str] | None = None) -> None:
         self._cache: dict[str, dict[str, str]] = {}
         self._stems = stems or {}
+        self._names: frozenset[str] = frozenset()
 
     def set_stems(self, stems: dict[str, str]) -> None:
         """Install the name stems (stem → lemma) and forget cached lemmas."""
         self._stems = stems
+        self._cache.clear()
+
+    def set_names(self, names: frozenset[str]) -> None:
+        """Words that are names as written (case-folded) and forget cached lemmas.
+
+        simplemma reads some names as forms of common words (Spanish "Irán" as "ir", Russian "Того"
+        as "тот", "Куба" as "куб"): a name in its dictionary form is kept as it is.
+        """
+        self._names = names
         self._cache.clear()
 
     def cache(self, lang: str) -> dict[str, str]:
@@ -89,7 +99,7 @@ class Lemmatiser:
         folded = word.casefold()
         wlang = script_lang(word, lang)
         lemma = folded
-        if not folded.isdigit() and len(folded) > 1:
+        if not folded.isdigit() and len(folded) > 1 and folded not in self._names:
             lemma = simplemma.lemmatize(folded, lang=wlang).casefold()
             # simplemma's tables hold a few odd pairs (an adjective mapped to the noun of a
             # compound); a lemma that does not even share the word's first two letters is refused, and

@@ -61,7 +61,9 @@ def open_store(path: Path | str) -> Store:
     db = Database(conn)
     if str(path) != ":memory:":
         db.enable_wal()
-    db.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a commit (above all an outbox "sent" mark) survives an OS crash or power loss, not only a
+    # process crash; it costs about 0.1 ms per commit here (docs/RELIABILITY.md).
+    db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=30000")
     migrations.apply(db)

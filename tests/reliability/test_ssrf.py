@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -193,10 +194,10 @@ async def test_row_13_dns_rebinding_refused_at_connect_time() -> None:
 
 
 @pytest.fixture
-async def guarded_runtime(tmp_path: object) -> AsyncIterator[tuple[Runtime, StubResolver, Upstream]]:
+async def guarded_runtime(tmp_path: Path) -> AsyncIterator[tuple[Runtime, StubResolver, Upstream]]:
     resolver = StubResolver({"rebind.example": [[PUBLIC], ["10.0.0.9"]], "good.example": [[PUBLIC]]})
     upstream = Upstream()
-    settings = Settings(db=f"{tmp_path}/g.db", admins="telegram:1", fetch_timeout=5.0)
+    settings = Settings(db=tmp_path / "g.db", admins="telegram:1", fetch_timeout=5.0)
     runtime = build_runtime(
         settings,
         clock=FrozenClock(NOW),

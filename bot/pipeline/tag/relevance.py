@@ -1,21 +1,23 @@
 """Relevance: is the item about an election observed, monitored or administered by a body?
 
 Explainable rules over the item's term and body matches; the first rule that holds gives the
-Evidence. Vocabulary categories (election, observe, public, internal) come from
-bot/knowledge/relevance/<lang>.yaml.
+Evidence. Vocabulary categories come from bot/knowledge/relevance/<lang>.yaml: ``election``
+(words that can only mean a public election), ``vote`` (votes of any kind, an assembly's ballot
+too), ``observe``, ``public``, ``internal`` and ``assess``.
 
 Rules, in order:
-1. internal-vote (negative): a club, federation, university, company or parliament votes
-   internally and nothing marks a public election or names a national/international body.
-2. observation-of-election: one sentence names both observing and an election.
+1. internal-vote (negative): a club, federation, university, company, party or an international
+   assembly votes internally and nothing marks a public election or names an election body.
+2. observation-of-election: one sentence names both observing and an election or a vote.
 3. electoral-body: a body that exists to run or observe elections (election commission, citizen
-   observers, EU EOM, IFES...) and an election word anywhere in the item.
-4. body-in-election-sentence: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence
-   that names an election (its legal opinion on an electoral code, its observers of a vote).
+   observers, EU EOM, IFES...) and an election word or a vote anywhere in the item.
+4. body-assesses-election: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence that
+   names an election, in an item that reports an assessment (a legal opinion on an electoral
+   code, a report).
 5. observer-mission-of-body: a general body's observers or mission ("CIS observer mission opens
    its headquarters") in an item that names an election elsewhere.
-Anything else (campaign rallies, opinion polls, ceasefire monitors, weather stations) is not
-relevant: no rule fires.
+Anything else (campaign rallies, opinion polls, ceasefire monitors, weather stations, a body named
+in passing next to an election) is not relevant: no rule fires.
 """
 
 from __future__ import annotations
@@ -27,35 +29,44 @@ from bot.pipeline.tag.bodies import body_matches
 from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.gazetteer import Match
 
-ELECTION, OBSERVE, PUBLIC, INTERNAL = "election", "observe", "public", "internal"
+ELECTION, VOTE, OBSERVE, PUBLIC, INTERNAL, ASSESS = "election", "vote", "observe", "public", "internal", "assess"
+ELECTORAL = "electoral"
 
 
 def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | None]:
     """Relevance of the item and the Evidence of the deciding rule (None when no rule fired)."""
     bodies = body_matches(ctx)
-    if ctx.item_has(INTERNAL) and not ctx.item_has(PUBLIC) and not _specific_body(bodies):
+    if ctx.item_has(INTERNAL) and not ctx.item_has(PUBLIC) and not _election_body(bodies, roles):
         cue = ctx.first_term(INTERNAL)
         return False, Evidence("irrelevant", ctx.text(cue) if cue else "", "internal-vote")
-    if not ctx.item_has(ELECTION):
+    strong = ctx.item_has(ELECTION)
+    if not strong and not ctx.item_has(VOTE):
         return False, None
     for sentence in sorted(ctx.terms_by_sentence):
-        if ctx.sentence_has(sentence, OBSERVE) and ctx.sentence_has(sentence, ELECTION):
+        if ctx.sentence_has(sentence, OBSERVE):
+            el = ctx.first_term(ELECTION, sentence) or ctx.first_term(VOTE, sentence)
             obs = ctx.first_term(OBSERVE, sentence)
-            el = ctx.first_term(ELECTION, sentence)
-            span = f"{ctx.text(obs)} … {ctx.text(el)}" if obs and el else ""
-            return True, Evidence("relevant", span, "observation-of-election")
+            if el is not None and obs is not None:
+                return True, Evidence("relevant", f"{ctx.text(obs)} … {ctx.text(el)}", "observation-of-election")
     for m in bodies:
-        if roles.get(m.entry.value) == "electoral":
+        if roles.get(m.entry.value) == ELECTORAL:
             return True, Evidence("relevant", m.span, "electoral-body")
-    for m in bodies:
-        if ctx.sentence_has(m.sentence, ELECTION):
-            return True, Evidence("relevant", m.span, "body-in-election-sentence")
+    if not strong:
+        return False, None
+    if ctx.item_has(ASSESS):
+        for m in bodies:
+            if ctx.sentence_has(m.sentence, ELECTION):
+                return True, Evidence("relevant", m.span, "body-assesses-election")
     for m in bodies:
         if ctx.sentence_has(m.sentence, OBSERVE):
             return True, Evidence("relevant", m.span, "observer-mission-of-body")
     return False, None
 
 
-def _specific_body(bodies: list[Match]) -> bool:
-    # A national body (it carries its country) or an international one is never a club's committee.
-    return any(m.entry.extra or m.entry.value != "election-commission" for m in bodies)
+def _election_body(bodies: list[Match], roles: Mapping[str, str]) -> bool:
+    # A national institution or a body that exists for elections is never a club's committee; a
+    # generic "election commission" may be one, and a general body may be voting internally.
+    return any(
+        m.entry.extra or (roles.get(m.entry.value) == ELECTORAL and m.entry.value != "election-commission")
+        for m in bodies
+    )

@@ -169,7 +169,7 @@ def _name_stems(kn: Knowledge, lemma: Lemmatiser) -> dict[str, str]:
     for alias, _, _ in kn.body_aliases():
         words.update(alias_tokens(alias))
     for w in words:
-        if len(w) >= 5 and _CYRILLIC.search(w) and w[:1].isupper():
+        if len(w) >= 5 and _CYRILLIC.search(w):
             base = lemma(w, "ru")
             stems.setdefault(w.casefold(), base)
             stems.setdefault(w.casefold()[:-1], base)

@@ -54,11 +54,13 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
         per_sentence[m.sentence].add(code)
     lead = min((s for s in per_sentence if s > 0), default=-1)
     lead_scores: dict[str, float] = {}
+    people: dict[str, Match] = {}
     by_sentence = ctx.terms_by_sentence
     for code, kind, m in mentions:
         weight = BASE_WEIGHT.get(kind, 1.0)
         sentence = m.sentence
         if kind == DEMONYM and _qualifies_person(ctx, m):
+            people.setdefault(code, m)
             continue
         in_sentence = len(per_sentence[sentence])
         if sentence == 0:
@@ -90,6 +92,12 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
         top = max(lead_scores, key=lambda c: lead_scores[c])
         anchored[top] = first[top][0]
         candidates = {top: scores[top]}
+    if not candidates and people:
+        # Only nationalities of people: "Kazakh observers report high turnout" is about Kazakhstan.
+        top = next(iter(people))
+        anchored[top] = people[top]
+        first.setdefault(top, (people[top], DEMONYM))
+        candidates = {top: 1.0}
     if not candidates:
         return (), []
     best = max(candidates.values())
@@ -114,4 +122,6 @@ def _foreign(ctx: ItemContext, m: Match, countries_in_sentence: int) -> bool:
 
 def _qualifies_person(ctx: ItemContext, m: Match) -> bool:
     # "the Dutch head of mission": a person word right after the demonym (within two tokens).
-    return any("person" in ctx.term_at.get(i, ()) for i in (m.last + 1, m.last + 2))
+    # French and Spanish put the adjective after the noun ("un député français"): both sides count.
+    at = ctx.term_at
+    return any("person" in at.get(i, ()) for i in (m.first - 2, m.first - 1, m.last + 1, m.last + 2))

@@ -58,10 +58,11 @@ class Lemmatiser:
     """Case-folded lemmas with a cache, plus a stem fallback for names simplemma does not know.
 
     simplemma knows common nouns and most country names in every case, but not every inflected
-    city or country ("Астане", "Боливии"). For a word it leaves unchanged, the fallback tries the
-    gazetteer's own stems (a name minus its final vowel): a name may differ from its inflected
-    form only in the ending, so dropping one to three final letters of the word finds it. The
-    stems come from the data, so no language's endings are written in code.
+    city, country or demonym ("Астане", "Боливии", "кыргызские"). For a Russian word simplemma
+    does not know, the fallback tries the gazetteer's own stems (a name and the name minus its
+    last one or two letters): a name differs from its inflected forms only in the ending, so
+    dropping up to three final letters of the word finds it. The stems come from the data, so no
+    language's endings are written in code; known words never take this path.
     """
 
     def __init__(self, stems: dict[str, str] | None = None) -> None:
@@ -106,9 +107,15 @@ class Lemmatiser:
             # so is a lemma of several words (token keys must hold no space).
             if lemma[:2] != folded[:2] or " " in lemma:
                 lemma = folded
-        if lemma == folded and self._stems and len(folded) >= 4 and wlang == "ru" and word[0].isupper():
-            for cut in (1, 2, 3):
-                found = self._stems.get(folded[:-cut])
+        if (
+            lemma == folded
+            and self._stems
+            and len(folded) >= 4
+            and wlang == "ru"
+            and not simplemma.is_known(folded, lang="ru")
+        ):
+            for cut in (0, 1, 2, 3):
+                found = self._stems.get(folded[: len(folded) - cut])
                 if found is not None:
                     lemma = found
                     break

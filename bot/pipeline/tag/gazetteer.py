@@ -45,7 +45,7 @@ class Match(NamedTuple):
 
 
 class Gazetteer:
-    """Automata over lemma keys (one per text language) and over surfaces (acronyms)."""
+    """One automaton over token keys per text language, built on first use of the language."""
 
     def __init__(
         self,
@@ -64,12 +64,6 @@ class Gazetteer:
         # a second or more to load: the others are built on first use.
         for lang in eager:
             self._automaton(lang)
-        surface = ahocorasick.Automaton()
-        for alias, entry in self._pairs:
-            if is_acronym(alias):
-                _add(surface, " " + " ".join(alias_tokens(alias)) + " ", entry)
-        surface.make_automaton()
-        self._surface = surface
 
     def _automaton(self, lang: str) -> Any:
         found = self._keyed.get(lang)
@@ -81,29 +75,26 @@ class Gazetteer:
             found = self._keyed.get(lang)
             if found is None:
                 found = ahocorasick.Automaton()
+                lemma = self._lemma
                 for alias, entry in self._pairs:
-                    if is_acronym(alias):
-                        continue
                     words = alias_tokens(alias)
-                    if words:
-                        _add(found, " " + " ".join(self._lemma(w, lang) for w in words) + " ", entry)
+                    if not words:
+                        continue
+                    _add(found, " " + " ".join(lemma(w, lang) for w in words) + " ", entry)
+                    # The same alias in capitals ("LA PAZ –" datelines); acronyms already are.
+                    if not is_acronym(alias):
+                        _add(found, " " + " ".join(lemma(w.upper(), lang) for w in words) + " ", entry)
                 found.make_automaton()
                 # Published only once complete: readers never see a half-built automaton.
                 self._keyed[lang] = found
         return found
 
     def find(self, tokens: Tokens, lang: str) -> tuple[list[Match], list[Match]]:
-        """Entity and term matches in ``tokens`` (lemma keys read as ``lang``), in text order."""
-        auto = self._automaton(lang)
+        """Entity and term matches in ``tokens`` (keys read as ``lang``), in text order."""
         entities: list[Match] = []
         terms: list[Match] = []
         if len(tokens):
-            _scan(auto, tokens.key, tokens, entities, terms)
-            # Acronyms are all capitals: other words are replaced by a one-letter placeholder that
-            # no acronym contains, which keeps positions and makes the second scan short.
-            caps = [w if w.isupper() else "·" for w in tokens.surface]
-            if len(caps) != caps.count("·"):
-                _scan(self._surface, caps, tokens, entities, terms)
+            _scan(self._automaton(lang), tokens.key, tokens, entities, terms)
         return entities, terms
 
 

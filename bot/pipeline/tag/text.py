@@ -1,12 +1,11 @@
 """Tokens, sentences and lemmas: the normalised stream every matcher works on.
 
 Text is cut into word tokens (letters and digits; punctuation, apostrophes and hyphens separate
-tokens, so "l'OSCE" and "AP-OSCE" both expose "OSCE"). Each token carries two keys:
-
-* ``key``: the case-folded lemma, so "выборах", "Elections" and "élections" meet their dictionary
-  forms ("выборы", "election", "élection") whatever the inflection;
-* ``surface``: the token as written, used only by case-sensitive acronym patterns ("UN", "AU",
-  "CEC") that must not fire on French "un"/"au" or English words.
+tokens, so "l'OSCE" and "AP-OSCE" both expose "OSCE"). Each token's key is its case-folded lemma,
+so "выборах", "Elections" and "élections" meet their dictionary forms ("выборы", "election",
+"élection") whatever the inflection, except words in capitals ("UN", "CEC", "ASTANA"), which are
+keyed apart ("^un"): acronyms are thereby case-sensitive, and aliases get a capitals variant for
+datelines and shouted headlines.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 _SENTENCE_END = re.compile(r"[.!?…]\s+|\n+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _FRAGMENT = 3
+CAPS = "^"
 
 
 @dataclass(slots=True)
@@ -97,6 +97,13 @@ class Lemmatiser:
         hit = cache.get(word)
         if hit is not None:
             return hit
+        if len(word) > 1 and word.isupper():
+            # An acronym ("UN", "CEC", "ЦИК") or a word in capitals is keyed apart ("^un"): aliases
+            # written in capitals only match capitals, so French "un" or English "au" never fire.
+            # A marker rather than the capitals themselves keeps the automata's alphabet small.
+            key = CAPS + word.casefold()
+            cache[word] = key
+            return key
         folded = word.casefold()
         wlang = script_lang(word, lang)
         lemma = folded

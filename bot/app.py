@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -26,9 +27,9 @@ from bot.pipeline.fetch import (
     public_only_transport,
     system_resolver,
 )
-from bot.pipeline.normalise import LangidDetector
 from bot.pipeline.parse import parse_feed
 from bot.pipeline.poll import PollDeps
+from bot.pipeline.prepare import Preparer, ProcessPreparer, ThreadPreparer
 from bot.pipeline.route import Router
 from bot.pipeline.summarise import Labels, summarise
 from bot.settings import Settings, load_feeds
@@ -154,6 +155,7 @@ class Runtime:
     async def aclose(self) -> None:
         """Release the HTTP client, the database thread and the database."""
         await self.http.aclose()
+        self.deps.prepare.close()
         if self.guarded_http is not None:
             await self.guarded_http.aclose()
         self.db.close()
@@ -163,6 +165,11 @@ class Runtime:
 def parse_admins(text: str) -> frozenset[str]:
     """``telegram:123, slack:U456`` → {"telegram:123", "slack:U456"}."""
     return frozenset(part.strip() for part in text.split(",") if ":" in part)
+
+
+def prepare_workers(settings: Settings) -> int:
+    """Worker processes for parsing and tagging: the setting, or one per core."""
+    return settings.prepare_workers or (os.cpu_count() or 1)
 
 
 def build_runtime(
@@ -191,6 +198,13 @@ def build_runtime(
         settings.user_agent,
         transport=guarded_transport or public_only_transport(max(settings.fetch_concurrency, 1) * 2, resolver),
     )
+    preparer: Preparer
+    if tagger is not None:
+        preparer = ThreadPreparer(tagger)
+    elif prepare_workers(settings) > 1:
+        preparer = ProcessPreparer(prepare_workers(settings), load_tagger)
+    else:
+        preparer = ThreadPreparer(LazyTagger(load_tagger))
     tagger = tagger or LazyTagger(load_tagger)
     deps = PollDeps(
         clock=clock,
@@ -198,8 +212,7 @@ def build_runtime(
         store=store,
         db=db,
         limits=FetchLimits(max_body_bytes=settings.max_body_bytes, total_timeout=settings.fetch_timeout),
-        tag=tagger.tag,
-        detect_language=LangidDetector(),
+        prepare=preparer,
         guarded_http=None if settings.allow_private_feeds else guarded_http,
     )
     deps = replace(deps, router=Router(store, lambda: tagger.knowledge.body_parents))

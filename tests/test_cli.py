@@ -14,6 +14,8 @@ DATA = Path(__file__).parent / "data" / "feeds"
 @pytest.fixture(autouse=True)
 def _keyword_tagger(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(app, "load_tagger", KeywordTagger)
+    # the stand-in tagger lives in this process only: prepare in a thread, not in worker processes
+    monkeypatch.setenv("ELECTIONWATCH_PREPARE_WORKERS", "1")
     # away from the project's own feeds.yaml, which commands load by default
     monkeypatch.chdir(tmp_path)
 

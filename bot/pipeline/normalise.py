@@ -122,11 +122,15 @@ def content_hash(title: str, summary: str) -> str:
 _CYRILLIC_LANGS = frozenset(("ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "mn", "tg"))
 
 
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+
+
 def _script_agrees(lang: str, text: str) -> bool:
-    letters = [ch for ch in text[:400] if ch.isalpha()]
+    sample = text[:400]
+    letters = sum(map(str.isalpha, sample))
     if not letters:
         return True
-    cyrillic = sum(1 for ch in letters if "\u0400" <= ch <= "\u04ff") / len(letters)
+    cyrillic = len(_CYRILLIC.findall(sample)) / letters
     return cyrillic > 0.5 if lang in _CYRILLIC_LANGS else cyrillic < 0.2
 
 
@@ -137,6 +141,12 @@ def choose_language(hint: str | None, text: str, detect: LanguageDetector) -> st
         if _script_agrees(hint, text):
             return hint
     return detect(text) if text.strip() else (hint or "und")
+
+
+def feed_language(entries_text: list[str], detect: LanguageDetector) -> str | None:
+    """One language for a feed that declares none, detected once from its first entries' text."""
+    sample = "\n".join(entries_text)[:2000]
+    return detect(sample) if sample.strip() else None
 
 
 def normalise(

@@ -17,19 +17,15 @@ import httpx
 from bot.clock import Clock
 from bot.dbthread import DbThread
 from bot.errors import FetchError, HTTPStatusError
-from bot.models import FeedRecord, Item, ParsedFeed, PollReport, Tags
-from bot.pipeline.dedupe import Candidate, Fingerprint, choose_stories, fingerprint
+from bot.models import FeedRecord, ParsedFeed, PollReport
+from bot.pipeline.dedupe import Candidate, Fingerprint, choose_stories
 from bot.pipeline.fetch import FetchLimits, FetchResult, Validators, fetch
-from bot.pipeline.normalise import LanguageDetector, normalise
-from bot.pipeline.parse import parse_feed
+from bot.pipeline.prepare import PreparedItem, Preparer
 from bot.pipeline.route import Router
 from bot.pipeline.schedule import after_failure, after_success
 from storage import Store
 
 log = logging.getLogger(__name__)
-
-TagFunction = Callable[[str, str, str | None], Tags]
-
 
 @dataclass(frozen=True)
 class PollDeps:
@@ -40,32 +36,10 @@ class PollDeps:
     store: Store
     db: DbThread
     limits: FetchLimits
-    tag: TagFunction
-    detect_language: LanguageDetector
+    prepare: Preparer
     router: Router | None = None
     # Set unless private feeds are allowed: feeds added from chat are fetched through it (SSRF guard).
     guarded_http: httpx.AsyncClient | None = None
-
-
-@dataclass(frozen=True)
-class PreparedItem:
-    """A normalised, tagged item with its dedupe fingerprint, ready to store."""
-
-    item: Item
-    fingerprint: Fingerprint
-
-
-def prepare_items(parsed: ParsedFeed, feed: FeedRecord, now: datetime, deps: PollDeps) -> list[PreparedItem]:
-    """Normalise, tag and fingerprint every entry (CPU work, run in a worker thread)."""
-    items = []
-    for entry in parsed.entries:
-        item = normalise(entry, feed.config, parsed.lang, now, deps.detect_language)
-        if not (item.title or item.summary):
-            continue
-        tags = deps.tag(item.title, item.summary, item.lang)
-        tagged = Item(**{**item.__dict__, "tags": tags}) if tags != item.tags else item
-        items.append(PreparedItem(tagged, fingerprint(tagged)))
-    return items
 
 
 def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, bool, tuple[int, ...]]:
@@ -192,11 +166,12 @@ async def poll_feed(feed: FeedRecord, deps: PollDeps) -> PollReport:
             next_poll = after_success(now, feed.interval_seconds).at
             await deps.db(deps.store.feeds.record_not_modified, feed.id, now, fetched.status, next_poll)
             return PollReport(feed.id, feed.label, not_modified=True)
-        parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.headers)
+        prepared = await deps.prepare(fetched.body, fetched.headers, feed, now)
     except FetchError as error:
         return await _fail(feed, error, deps, now)
-    items = await asyncio.to_thread(prepare_items, parsed, feed, now, deps)
-    return await deps.db(store_items, deps.store, feed, items, fetched, parsed, body_hash, now, deps.router)
+    return await deps.db(
+        store_items, deps.store, feed, prepared.items, fetched, prepared.parsed, body_hash, now, deps.router
+    )
 
 
 async def poll_feeds(

@@ -33,6 +33,8 @@ class Router:
         """Queue deliveries of new stories and edits of updated ones; returns the deliveries queued."""
         index = self.index()
         queued = 0
+        if not index.size:
+            new_story_ids = ()
         for story_id in new_story_ids:
             items = self.store.items.story_items(story_id)
             if not items:

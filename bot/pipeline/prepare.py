@@ -1,0 +1,161 @@
+"""Prepare step: feed bytes → parsed feed and normalised, tagged, fingerprinted items.
+
+This is the CPU-heavy part of a poll (parse → normalise → tag → fingerprint). It never runs on the
+event loop: ``ThreadPreparer`` runs it in a worker thread; ``ProcessPreparer`` runs it in worker
+processes, one per core, so that parsing and tagging use every core despite the GIL. Each worker
+process loads the tagger once, when it starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Protocol
+
+from bot.models import FeedRecord, Item, ParsedFeed, Tags
+from bot.pipeline.dedupe import Fingerprint, fingerprint
+from bot.pipeline.normalise import LangidDetector, LanguageDetector, feed_language, normalise, plain_text
+from bot.pipeline.parse import parse_feed
+
+log = logging.getLogger(__name__)
+
+TagFunction = Callable[[str, str, str | None], Tags]
+# Entries read to guess the language of a feed that declares none.
+LANGUAGE_SAMPLE_ENTRIES = 5
+
+
+class Tagging(Protocol):
+    """What preparing needs of the tagger."""
+
+    def tag(self, title: str, text: str, lang: str | None) -> Tags:
+        """Tag one item's text."""
+        ...
+
+
+@dataclass(frozen=True)
+class PreparedItem:
+    """A normalised, tagged item with its dedupe fingerprint, ready to store."""
+
+    item: Item
+    fingerprint: Fingerprint
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed feed (its entries already turned into items) and its prepared items."""
+
+    parsed: ParsedFeed
+    items: list[PreparedItem]
+
+
+def prepare_items(
+    parsed: ParsedFeed, feed: FeedRecord, now: datetime, tag: TagFunction, detect: LanguageDetector
+) -> list[PreparedItem]:
+    """Normalise, tag and fingerprint every entry."""
+    hint = feed.lang or parsed.lang
+    if not hint and parsed.entries:
+        # One detection per feed instead of one per item; the per-item script check still catches
+        # a Cyrillic item in a Latin-script feed and the reverse.
+        sample = [f"{e.title}\n{plain_text(e.summary_html, 400)}" for e in parsed.entries[:LANGUAGE_SAMPLE_ENTRIES]]
+        hint = feed_language(sample, detect)
+    items = []
+    for entry in parsed.entries:
+        item = normalise(entry, feed.config, hint, now, detect)
+        if not (item.title or item.summary):
+            continue
+        tags = tag(item.title, item.summary, item.lang)
+        tagged = Item(**{**item.__dict__, "tags": tags}) if tags != item.tags else item
+        items.append(PreparedItem(tagged, fingerprint(tagged)))
+    return items
+
+
+def prepare_feed(
+    body: bytes, headers: dict[str, str], feed: FeedRecord, now: datetime, tag: TagFunction, detect: LanguageDetector
+) -> Prepared:
+    """Parse the bytes and prepare every entry."""
+    parsed = parse_feed(body, headers)
+    items = prepare_items(parsed, feed, now, tag, detect)
+    return Prepared(replace(parsed, entries=()), items)
+
+
+class Preparer(Protocol):
+    """Runs ``prepare_feed`` off the event loop."""
+
+    async def __call__(self, body: bytes, headers: dict[str, str], feed: FeedRecord, now: datetime) -> Prepared:
+        """Prepare one fetched feed."""
+        ...
+
+    def close(self) -> None:
+        """Release workers."""
+        ...
+
+
+class ThreadPreparer:
+    """Prepares in a worker thread with the given tagger (used for tests and single-core machines)."""
+
+    def __init__(self, tagger: Tagging, detect: LanguageDetector | None = None) -> None:
+        self.tagger = tagger
+        self.detect = detect or LangidDetector()
+
+    async def __call__(self, body: bytes, headers: dict[str, str], feed: FeedRecord, now: datetime) -> Prepared:
+        """Prepare one fetched feed in a thread."""
+        return await asyncio.to_thread(prepare_feed, body, headers, feed, now, self.tagger.tag, self.detect)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+_worker_tagger: Tagging | None = None
+_worker_detect: LanguageDetector | None = None
+
+
+def _start_worker(load_tagger: Callable[[], Tagging]) -> None:
+    global _worker_tagger, _worker_detect
+    _worker_tagger = load_tagger()
+    _worker_detect = LangidDetector()
+
+
+def _prepare_in_worker(body: bytes, headers: dict[str, str], feed: FeedRecord, now: datetime) -> Prepared:
+    assert _worker_tagger is not None
+    assert _worker_detect is not None
+    return prepare_feed(body, headers, feed, now, _worker_tagger.tag, _worker_detect)
+
+
+class ProcessPreparer:
+    """Prepares in a pool of worker processes, each with its own tagger."""
+
+    def __init__(self, workers: int, load_tagger: Callable[[], Tagging]) -> None:
+        self.workers = workers
+        self.load_tagger = load_tagger
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        # "spawn": the parent runs threads (event loop, database thread), which fork would copy half-way.
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self.load_tagger,),
+        )
+
+    async def __call__(self, body: bytes, headers: dict[str, str], feed: FeedRecord, now: datetime) -> Prepared:
+        """Prepare one fetched feed in a worker process."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool, _prepare_in_worker, body, headers, feed, now)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start a fresh pool so later polls still work.
+            log.error("a parsing worker died; restarting the pool")
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            raise
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -14,11 +14,6 @@ CASES = Path(__file__).resolve().parents[1] / "data" / "tagging"
 FILES = sorted(CASES.glob("*.yaml"))
 
 
-@pytest.fixture(scope="module")
-def tagger() -> Tagger:
-    return Tagger.load()
-
-
 def _load(path: Path) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict), path

@@ -9,8 +9,8 @@ from bot.pipeline.tag import Tagger
 
 
 @pytest.fixture(scope="module")
-def knowledge() -> Knowledge:
-    return Tagger.load().knowledge
+def knowledge(tagger: Tagger) -> Knowledge:
+    return tagger.knowledge
 
 
 @pytest.mark.parametrize(
@@ -66,8 +66,8 @@ def test_labels_and_vocabulary(knowledge: Knowledge) -> None:
     assert len({a.code for a in knowledge.country_aliases if a.code}) >= 193
 
 
-def test_every_tag_has_evidence() -> None:
-    tags = Tagger.load().tag(
+def test_every_tag_has_evidence(tagger: Tagger) -> None:
+    tags = tagger.tag(
         "ODIHR opens election observation mission in Kazakhstan",
         "ASTANA – The OSCE/ODIHR mission met the Central Election Commission.",
         "en",

@@ -1,10 +1,11 @@
 """Multi-pattern matching of gazetteer aliases over token streams with Aho-Corasick.
 
-Every alias is turned into a key sequence exactly as text is (lemmas, or surfaces for acronyms)
-and added to one automaton per stream. An item is matched by joining its token keys with spaces
-and running the automaton once, so the cost depends on the text length, not on the number of
-aliases. Overlapping matches of one layer are resolved longest-first ("OSCE Parliamentary
-Assembly" beats "OSCE"; "Benin City" beats "Benin").
+Every alias is turned into a key sequence exactly as text is (lemmas; words in capitals keyed
+apart, see text.py), plus a variant in capitals, and added to one automaton per text language.
+An item is matched by joining its token keys with spaces and running the automaton once, so the
+cost depends on the text length, not on the number of aliases. Overlapping entity matches are
+resolved leftmost-longest ("OSCE Parliamentary Assembly" beats "OSCE"; "Benin City" beats
+"Benin").
 """
 
 from __future__ import annotations

@@ -1,0 +1,45 @@
+"""Engine properties: pure, thread-safe, language fallbacks."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import yaml
+
+from bot.pipeline.tag import Tagger
+
+CASES = sorted((Path(__file__).resolve().parents[1] / "data" / "tagging").glob("*.yaml"))
+
+
+def _items() -> list[tuple[str, str, str]]:
+    out = []
+    for path in CASES:
+        case = yaml.safe_load(path.read_text(encoding="utf-8"))
+        out.append((case.get("title", ""), case.get("text", ""), case.get("lang", "en")))
+    return out
+
+
+def test_same_tags_from_many_threads(tagger: Tagger) -> None:
+    items = _items() * 4
+    expected = [tagger.tag(*item) for item in items]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda item: tagger.tag(*item), items))
+    assert got == expected
+
+
+def test_missing_or_unknown_language_is_guessed(tagger: Tagger) -> None:
+    title = "Élections législatives au Sénégal : la CENA déploie ses contrôleurs"
+    text = "La Commission électorale nationale autonome a déployé ses contrôleurs dans les bureaux de vote."
+    for lang in (None, "de", "fr-FR"):
+        tags = tagger.tag(title, text, lang)
+        assert tags.relevant, lang
+        assert tags.countries == ("SN",), lang
+        assert tags.bodies == ("election-commission",), lang
+
+
+def test_empty_item(tagger: Tagger) -> None:
+    tags = tagger.tag("", "", None)
+    assert not tags.relevant
+    assert tags.countries == ()
+    assert tags.bodies == ()

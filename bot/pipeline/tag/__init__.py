@@ -6,8 +6,9 @@ Usage::
     tags = tagger.tag(title, text, "ru")
 
 The engine is small and generic; what it knows (names, aliases, vocabulary) is data in
-bot/knowledge/. ``tag`` is pure and thread-safe: it only reads the automata built by ``load``
-(the lemma cache is a dict whose writes are atomic).
+bot/knowledge/. ``tag`` is pure and thread-safe: it reads the automata built by ``load`` (the
+automaton of a language other than English is built once, under a lock, on its first item) and a
+lemma cache whose dict writes are atomic.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ class Tagger:
         tokens = tokenise(title, text, lang, self._lemma)
         found_entities, found_terms = self._gazetteer.find(tokens, lang)
         ambiguous = self._ambiguous
-        # Names that are also common words ("chad", "turkey") count only when capitalised.
-        # Country names and cities are proper names: lower-case "того", "india" or "turkey" are words.
+        # Country names and cities are proper names, and so are the `ambiguous` ones of the data:
+        # lower-case "того", "india" or "turkey" are ordinary words.
         entities = resolve_overlaps(
             m
             for m in found_entities

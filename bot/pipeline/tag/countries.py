@@ -64,6 +64,9 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
             continue
         in_sentence = len(per_sentence[sentence])
         if sentence == 0:
+            # A title is short: only names after an "observers from" cue are other countries.
+            if _foreign(ctx, m, 1):
+                continue
             weight *= TITLE_FACTOR
         elif _foreign(ctx, m, in_sentence):
             continue

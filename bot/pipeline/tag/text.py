@@ -108,7 +108,9 @@ class Lemmatiser:
         wlang = script_lang(word, lang)
         lemma = folded
         if not folded.isdigit() and len(folded) > 1 and folded not in self._names:
-            lemma = simplemma.lemmatize(folded, lang=wlang).casefold()
+            # low_memory: simplemma's streamed dictionaries take ~50 MB instead of ~300 MB; the
+            # per-word cache above absorbs their slower lookups.
+            lemma = simplemma.lemmatize(folded, lang=wlang, low_memory=True).casefold()
             # simplemma's tables hold a few odd pairs (an adjective mapped to the noun of a
             # compound); a lemma that does not even share the word's first two letters is refused, and
             # so is a lemma of several words (token keys must hold no space).
@@ -119,7 +121,7 @@ class Lemmatiser:
             and self._stems
             and len(folded) >= 4
             and wlang == "ru"
-            and not simplemma.is_known(folded, lang="ru")
+            and not simplemma.is_known(folded, lang="ru", low_memory=True)
         ):
             for cut in (0, 1, 2, 3):
                 found = self._stems.get(folded[: len(folded) - cut])

@@ -566,9 +566,6 @@ class StageTimes:
 def instrument(stages: StageTimes) -> None:
     """Wrap the pipeline's steps, as looked up by bot.pipeline.poll, with timers (bench process only)."""
     poll_module.fetch = stages.wrap_async("fetch", poll_module.fetch)  # type: ignore[assignment]
-    poll_module.parse_feed = stages.wrap("parse", poll_module.parse_feed)
-    poll_module.prepare_items = stages.wrap("prepare_items", poll_module.prepare_items)
-    poll_module.normalise = stages.wrap("  normalise", poll_module.normalise)
     poll_module.store_items = stages.wrap("store_items", poll_module.store_items)
 
 
@@ -689,14 +686,19 @@ def build(args: argparse.Namespace, workdir: Path, server: ServerProcess, files:
     LangidDetector()("warm up the language model before timing")
     rss_langid = rss_mb()
     start = time.perf_counter()
-    tagger: TaggerLike
-    if (Path(__file__).resolve().parent.parent / "bot" / "pipeline" / "tag").is_dir() and not args.no_tagger:
+    tagger: TaggerLike | None
+    settings = Settings(db=workdir / "bench.db", fetch_concurrency=args.concurrency, prepare_workers=args.workers)
+    has_tagger = (Path(__file__).resolve().parent.parent / "bot" / "pipeline" / "tag").is_dir()
+    if has_tagger and not args.no_tagger and args.workers != 1:
+        tagger = None
+        tagger_note = f"real tagger, loaded in each of {args.workers or os.cpu_count()} worker processes"
+    elif has_tagger and not args.no_tagger:
         tagger = load_tagger()
         tagger_note = f"real tagger (bot.pipeline.tag), loaded in {time.perf_counter() - start:.1f} s"
     else:
         tagger = _TrivialTagger()
         tagger_note = "TRIVIAL tagger (no bot/pipeline/tag or --no-tagger): tagging cost NOT included"
-    runtime = build_runtime(Settings(db=workdir / "bench.db", fetch_concurrency=args.concurrency), tagger=tagger)
+    runtime = build_runtime(settings, tagger=tagger)
     now = runtime.clock.now()
     for file in files:
         runtime.store.feeds.add(
@@ -705,16 +707,33 @@ def build(args: argparse.Namespace, workdir: Path, server: ServerProcess, files:
     return runtime, tagger_note, rss_langid
 
 
+async def warm_up(runtime: Any, server: ServerProcess, files: list[FeedFile]) -> None:
+    """Start the worker processes (each loads the tagger) before anything is timed."""
+    feed = runtime.store.feeds.all()[0]
+    body = await asyncio.to_thread(lambda: urllib.request.urlopen(f"{server.base}/feeds/{files[0].name}").read())
+    now = runtime.clock.now()
+    workers = getattr(runtime.deps.prepare, "workers", 1)
+    await asyncio.gather(*(runtime.deps.prepare(body, {}, feed, now) for _ in range(max(1, workers) * 2)))
+
+
+def workers_peak_mb(runtime: Any) -> float:
+    """Summed peak RSS of the preparing worker processes (0 without them)."""
+    pool = getattr(runtime.deps.prepare, "_pool", None)
+    total = 0.0
+    for pid in getattr(pool, "_processes", {}) or {}:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1]) / 1024
+    return total
+
+
 async def run_polls(args: argparse.Namespace, workdir: Path, server: ServerProcess, files: list[FeedFile]) -> PollRun:
     """Run the three polls against a fresh database."""
     runtime, tagger_note, rss_langid = build(args, workdir, server, files)
     stages = StageTimes()
     instrument(stages)
-    deps = dataclasses.replace(
-        runtime.deps,
-        tag=stages.wrap("  tag", runtime.deps.tag),
-        detect_language=stages.wrap("  detect_language", runtime.deps.detect_language),
-    )
+    await warm_up(runtime, server, files)
+    deps = dataclasses.replace(runtime.deps, prepare=stages.wrap_async("prepare", runtime.deps.prepare))
     rss_ready = rss_mb()
     load_before = os.getloadavg()[0]
 
@@ -741,7 +760,7 @@ async def run_polls(args: argparse.Namespace, workdir: Path, server: ServerProce
         server.set_validators(False)
         plain = await timed_poll(lambda: poll_all(strip_validators=True))
         plain_hits = server.hits()
-        rss_after_polls = rss_mb()
+        rss_after_polls = rss_mb() + workers_peak_mb(runtime)
     finally:
         await runtime.aclose()
     return PollRun(
@@ -848,7 +867,7 @@ def report(args: argparse.Namespace, workdir: Path, files: list[FeedFile], run: 
             f"target < {TARGET_REPOLL_S:g} s: {_verdict(plain.wall < TARGET_REPOLL_S)}; CPU {plain.cpu:.2f} s",
         ),
         (
-            "peak RSS (this process)",
+            "peak RSS (this process + worker processes)",
             f"{run.rss_after_polls:.0f} MB",
             f"target < {TARGET_RSS_MB:g} MB: {_verdict(rss_ok)}",
         ),
@@ -864,7 +883,7 @@ def report(args: argparse.Namespace, workdir: Path, files: list[FeedFile], run: 
     print("Per-stage breakdown of the full poll (timers wrapped around bot.pipeline.poll's steps in this")
     print("process; CPU = the calling thread's CPU time, wall = summed per call and overlapping):")
     stage_rows = []
-    for name in ("fetch", "parse", "prepare_items", "  normalise", "  detect_language", "  tag", "store_items"):
+    for name in ("fetch", "prepare", "store_items"):
         if name not in calls:
             continue
         cpu = f"{cpus[name]:.2f} s" if name in cpus else "-"
@@ -899,6 +918,9 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=Settings.model_fields["fetch_concurrency"].default)
     parser.add_argument("--seed", type=int, default=20260427)
+    parser.add_argument(
+        "--workers", type=int, default=0, help="preparing processes as in production (0: one per core; 1: a thread)"
+    )
     parser.add_argument("--no-tagger", action="store_true", help="use a trivial tagger (isolates tagging cost)")
     parser.add_argument(
         "--two-cores", action="store_true", help="also time bare parsing spread over 2 processes (reference)"

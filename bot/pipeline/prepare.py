@@ -115,10 +115,23 @@ _worker_tagger: Tagging | None = None
 _worker_detect: LanguageDetector | None = None
 
 
+# One sentence per supported language, tagged when a worker starts so that its dictionaries and
+# models are loaded before the first feed arrives, not in the middle of a poll.
+WARM_UP = (
+    ("en", "The election commission accredited observers."),
+    ("ru", "Центральная избирательная комиссия аккредитовала наблюдателей."),
+    ("fr", "La commission électorale a accrédité les observateurs."),
+    ("es", "El tribunal electoral acreditó a los observadores."),
+)
+
+
 def _start_worker(load_tagger: Callable[[], Tagging]) -> None:
     global _worker_tagger, _worker_detect
     _worker_tagger = load_tagger()
     _worker_detect = LangidDetector()
+    for lang, sentence in WARM_UP:
+        _worker_tagger.tag(sentence, sentence, lang)
+    _worker_detect(WARM_UP[0][1])
 
 
 def _prepare_in_worker(body: bytes, headers: dict[str, str], feed: FeedRecord, now: datetime) -> Prepared:

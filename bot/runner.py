@@ -136,6 +136,8 @@ async def serve(
             try:
                 await platform.start()
             except Exception as error:
+                with contextlib.suppress(Exception):
+                    await platform.stop()  # release what a half-done start opened
                 raise ConfigError(f"{platform.name} could not start: {error}") from error
             started.append(platform)
             log.info("%s connected", platform.name)

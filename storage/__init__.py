@@ -35,9 +35,23 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic unit of work (nested calls become savepoints)."""
-        with self.db.atomic():
+        """One atomic unit of work (nested calls become savepoints).
+
+        The outermost one takes the write lock at once (BEGIN IMMEDIATE): a transaction that reads and
+        then writes would otherwise fail with "database is locked", whatever busy_timeout says, when
+        another connection (the CLI, a second process) wrote in between.
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
             yield
+        except BaseException:
+            self.db.conn.rollback()
+            raise
+        self.db.conn.commit()
 
     def health(self) -> Health:
         """Feeds failing or disabled, last successful poll, outbox depth and oldest pending delivery."""

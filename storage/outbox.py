@@ -117,13 +117,22 @@ class OutboxStore:
         with self.db.atomic():
             self.db.execute("UPDATE outbox SET needs_edit = 0 WHERE id = ?", (row_id,))
 
-    def retry(self, row_id: int, at: datetime, error: str, *, plain: bool = False, count_attempt: bool = True) -> None:
-        """Back to pending, to be tried again at ``at``."""
+    def retry(
+        self,
+        row_id: int,
+        at: datetime,
+        error: str,
+        *,
+        plain: bool = False,
+        count_attempt: bool = True,
+        state: str = "pending",
+    ) -> None:
+        """Back to pending (or ``uncertain``: it may have been delivered), to be tried again at ``at``."""
         with self.db.atomic():
             self.db.execute(
-                "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, "
+                "UPDATE outbox SET state = ?, next_attempt_at = ?, last_error = ?, "
                 "plain = max(plain, ?), attempts = attempts - ? WHERE id = ?",
-                (to_text(at), error, int(plain), 0 if count_attempt else 1, row_id),
+                (state, to_text(at), error, int(plain), 0 if count_attempt else 1, row_id),
             )
 
     def finish(self, row_id: int, state: str, error: str) -> None:

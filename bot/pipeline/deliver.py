@@ -242,6 +242,15 @@ class OutboxWorker:
             await self.db(outbox.retry, row.id, now, error.message, count_attempt=False)
         elif isinstance(error, BadFormat) and not row.plain:
             await self.db(outbox.retry, row.id, now, error.message, plain=True)
+        elif isinstance(error, SendFailed) and error.maybe_sent:
+            # The platform may have shown the message (e.g. a timeout after the request was written), and
+            # neither Telegram nor Slack takes an idempotency key: one delayed resend, never a retry loop.
+            if row.state == "uncertain":
+                await self.db(outbox.finish, row.id, "dead", f"in doubt twice, not resent again: {error.message}")
+                log.error("story %s to %s in doubt twice: %s", row.story_id, row.chat.key, error.message)
+            else:
+                at = now + timedelta(seconds=backoff_seconds(attempts))
+                await self.db(outbox.retry, row.id, at, error.message, state="uncertain")
         elif attempts >= MAX_ATTEMPTS or isinstance(error, BadFormat):
             await self.db(outbox.finish, row.id, "dead", error.message)
             log.error("gave up delivering story %s to %s: %s", row.story_id, row.chat.key, error.message)

@@ -10,6 +10,7 @@ import html
 import logging
 from datetime import timedelta
 
+import httpx
 from telegram import BotCommand, LinkPreviewOptions, Message, Update
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit, ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -148,7 +149,9 @@ def translate_error(error: TelegramError) -> Exception:
             return ChatGone(f"Telegram: {text}")
         return BadFormat(f"Telegram: {text}")
     if isinstance(error, TimedOut):
-        return SendFailed(f"Telegram timed out: {text}", maybe_sent=True)
+        # Only a timeout before the connection existed proves the message was not sent.
+        before_sending = isinstance(error.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
+        return SendFailed(f"Telegram timed out: {text}", maybe_sent=not before_sending)
     if isinstance(error, NetworkError):
         return SendFailed(f"Telegram network error: {text}")
     return SendFailed(f"Telegram: {text}")
@@ -259,3 +262,6 @@ class TelegramPlatform:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        # After a failed start (e.g. a refused token) the application was never initialised, but the
+        # bot's HTTP clients were: close them too (a no-op when already closed).
+        await self.application.bot.shutdown()

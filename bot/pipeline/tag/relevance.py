@@ -8,7 +8,8 @@ too), ``observe``, ``public``, ``internal`` and ``assess``.
 Rules, in order:
 1. internal-vote (negative): a club, federation, university, company, party or an international
    assembly votes internally and nothing marks a public election or names an election body.
-2. observation-of-election: one sentence names both observing and an election or a vote.
+2. observation-of-election: one sentence names both observing and an election (or a vote, in an
+   item that names an election elsewhere).
 3. electoral-body: a body that exists to run or observe elections (election commission, citizen
    observers, EU EOM, IFES...) and an election word or a vote anywhere in the item.
 4. body-assesses-election: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence that
@@ -44,7 +45,9 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
         return False, None
     for sentence in sorted(ctx.terms_by_sentence):
         if ctx.sentence_has(sentence, OBSERVE):
-            el = ctx.first_term(ELECTION, sentence) or ctx.first_term(VOTE, sentence)
+            # "Observers say the vote was calm" counts when the item names an election somewhere;
+            # "observers expect a close vote on the budget" does not.
+            el = ctx.first_term(ELECTION, sentence) or (ctx.first_term(VOTE, sentence) if strong else None)
             obs = ctx.first_term(OBSERVE, sentence)
             if el is not None and obs is not None:
                 return True, Evidence("relevant", f"{ctx.text(obs)} … {ctx.text(el)}", "observation-of-election")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -156,6 +157,11 @@ async def fetch(
         raise NetworkError(f"could not decode the compressed body: {exc}") from None
     except httpx.UnsupportedProtocol:
         raise NetworkError("only http and https feed URLs are supported") from None
+    except httpx.ConnectError as exc:
+        if isinstance(exc.__cause__ or exc.__context__, ssl.SSLError) or "[SSL" in str(exc):
+            # A certificate or TLS problem is named as such; there is no insecure fallback.
+            raise NetworkError(f"TLS error: {exc}") from None
+        raise NetworkError(f"ConnectError: {exc}" if str(exc) else "ConnectError") from None
     except httpx.HTTPError as exc:
         raise NetworkError(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from None
     if not body.strip():

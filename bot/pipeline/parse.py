@@ -46,14 +46,13 @@ def _time(entry: Any) -> datetime | None:
 
 
 def _body(entry: Any) -> str:
-    summary = _text(entry.get("summary"))
-    if summary.strip():
-        return summary
+    """The entry's fullest text: Atom's ``content`` when it is longer than its ``summary`` (often a lead)."""
+    best = _text(entry.get("summary"))
     for content in entry.get("content") or ():
         value = _text(content.get("value"))
-        if value.strip():
-            return value
-    return ""
+        if len(value.strip()) > len(best.strip()):
+            best = value
+    return best
 
 
 def _looks_like_html(body: bytes) -> bool:

@@ -6,6 +6,7 @@ This module only sequences the steps; each decision lives in its own module.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
@@ -42,6 +43,12 @@ class PollDeps:
     guarded_http: httpx.AsyncClient | None = None
 
 
+@functools.lru_cache(maxsize=50_000)
+def _decoded(item_id: int, features: str, signature: bytes) -> Fingerprint:
+    """A stored fingerprint, decoded once: busy days bring the same candidates back for many items."""
+    return Fingerprint.from_json(features, signature)
+
+
 def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, bool, tuple[int, ...]]:
     """The story a new item joins: (story id, whether it existed, stories merged into it).
 
@@ -51,7 +58,7 @@ def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, b
     stored = store.stories.candidates(
         fp.bands, fp.band_days, tuple(sorted(fp.countries)), tuple(sorted(fp.kinds)), fp.search_days
     )
-    candidates = [Candidate(s.story_id, s.item_id, Fingerprint.from_json(s.features, s.signature)) for s in stored]
+    candidates = [Candidate(s.story_id, s.item_id, _decoded(s.item_id, s.features, s.signature)) for s in stored]
     chosen = choose_stories(fp, candidates)
     if not chosen:
         return store.items.new_story(now), False, ()

@@ -39,13 +39,13 @@ def test_rss091_without_guid_or_dates() -> None:
     assert entry.title == "Election commission publishes the voter list"
 
 
-def test_atom_prefers_summary_and_reads_language() -> None:
+def test_atom_prefers_the_fuller_content_and_reads_language() -> None:
     feed = parse_feed((FEEDS / "atom.xml").read_bytes(), {})
     assert feed.lang == "fr"
     entry = feed.entries[0]
     assert entry.link == "https://observatoire.example/rapport-interimaire"
     assert entry.published == datetime(2026, 4, 21, 7, 0, tzinfo=UTC)
-    assert entry.summary_html == "Le rapport note une campagne calme."
+    assert "campagne calme &laquo;mais peu compétitive&raquo;" in entry.summary_html
 
 
 def test_windows_1251_is_decoded() -> None:

@@ -233,3 +233,30 @@ async def test_row_30_item_without_guid_or_link_is_stored_once(runtime: Runtime,
     assert state is not None
     second = await poll_feed(state, runtime.deps)
     assert (first.new_items, second.new_items, second.duplicates) == (1, 0, 1)
+
+
+async def test_row_6_not_modified_resets_the_failure_counter(runtime: Runtime, feed_server: FeedServer) -> None:
+    """Row 6: a 304 stores nothing, parses nothing and counts as a success (failures back to 0)."""
+    url = feed_server.add("/rss", body=rss(election_items(2)), etag=True)
+    feed = await add(runtime, url, "Feed")
+    await poll_feed(feed, runtime.deps)
+    now = runtime.clock.now()
+    await runtime.db(
+        runtime.store.feeds.record_failure,
+        feed.id,
+        now,
+        error="HTTP 502",
+        status=502,
+        failures=2,
+        next_poll=now,
+        disable=False,
+    )
+    state = await runtime.db(runtime.store.feeds.get, feed.id)
+    assert state is not None
+    report = await poll_feed(state, runtime.deps)
+    assert report.not_modified
+    after = await runtime.db(runtime.store.feeds.get, feed.id)
+    assert after is not None
+    assert after.consecutive_failures == 0
+    assert after.last_error is None
+    assert runtime.store.items.count() == 2

@@ -106,7 +106,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db_path = Path(args.db)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    settings = Settings().model_copy(update={"db": db_path})
+    # Four small feeds: one tagger in a thread starts faster than a pool of worker processes.
+    settings = Settings().model_copy(update={"db": db_path, "prepare_workers": 1})
 
     async def main() -> int:
         runtime = build_runtime(settings, transport=BundledFeedsTransport())

@@ -28,6 +28,7 @@ from storage import Store
 
 log = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class PollDeps:
     """Everything a poll needs, built once by the composition root."""

@@ -20,6 +20,10 @@ from storage.feeds import to_text
 # recent candidate stories, and the stored items read for them.
 MAX_CANDIDATE_STORIES = 50
 MAX_CANDIDATE_ITEMS = 400
+# Newest rows read per band key or (country, kind): a near copy shares several bands with its original,
+# and an original older than the newest few dozen items on the same key is outside the dedupe window anyway.
+MAX_ITEMS_PER_KEY = 40
+MAX_ITEMS_PER_STORY = 12
 
 
 @dataclass(frozen=True)
@@ -112,36 +116,48 @@ class StoryStore:
         ``band_days`` limits band matches to items published in that day range (None: any day);
         ``topic_days`` is the day range of the (country, kind, day) lookup (None: no such lookup).
         """
+        # One small lookup per band key and per (country, kind), each capped to its newest rows on its own
+        # index: a key shared by hundreds of items (boilerplate wording, a busy election day) costs the
+        # same as a rare one, so finding candidates does not slow down as the store grows.
         parts: list[str] = []
         params: list[object] = []
-        if bands:
-            day_clause = " AND b.day BETWEEN ? AND ?" if band_days else ""
+        band_day_clause = " AND day BETWEEN ? AND ?" if band_days else ""
+        for band in bands:
             parts.append(
-                "SELECT f.story_id FROM story_bands b JOIN story_features f ON f.item_id = b.item_id "
-                f"WHERE b.band_key IN ({_marks(bands)}){day_clause}"
+                "SELECT item_id FROM (SELECT item_id FROM story_bands "
+                f"WHERE band_key = ?{band_day_clause} ORDER BY day DESC LIMIT ?)"
             )
-            params += [*bands, *(band_days or ())]
-        if countries and kinds and topic_days:
-            parts.append(
-                "SELECT f.story_id FROM story_topics t JOIN story_features f ON f.item_id = t.item_id "
-                f"WHERE t.country IN ({_marks(countries)}) AND t.kind IN ({_marks(kinds)}) AND t.day BETWEEN ? AND ?"
-            )
-            params += [*countries, *kinds, *topic_days]
+            params += [band, *(band_days or ()), MAX_ITEMS_PER_KEY]
+        if topic_days:
+            for country in countries:
+                for kind in kinds:
+                    parts.append(
+                        "SELECT item_id FROM (SELECT item_id FROM story_topics "
+                        "WHERE country = ? AND kind = ? AND day BETWEEN ? AND ? ORDER BY day DESC LIMIT ?)"
+                    )
+                    params += [country, kind, *topic_days, MAX_ITEMS_PER_KEY]
         if not parts:
             return []
         story_ids = [
             row[0]
             for row in self.db.execute(
-                f"SELECT DISTINCT story_id FROM ({' UNION '.join(parts)}) ORDER BY story_id DESC LIMIT ?",
+                f"SELECT DISTINCT story_id FROM story_features WHERE item_id IN ({' UNION ALL '.join(parts)}) "
+                "ORDER BY story_id DESC LIMIT ?",
                 (*params, MAX_CANDIDATE_STORIES),
             )
         ]
         if not story_ids:
             return []
+        # The newest items of each story speak for it: a story carried by dozens of outlets would
+        # otherwise be read whole for every new item that might join it.
+        per_story = (
+            "SELECT * FROM (SELECT story_id, item_id, features, signature FROM story_features "
+            "WHERE story_id = ? ORDER BY item_id DESC LIMIT ?)"
+        )
+        params = [value for story_id in story_ids for value in (story_id, MAX_ITEMS_PER_STORY)]
         rows = self.db.execute(
-            "SELECT story_id, item_id, features, signature FROM story_features "
-            f"WHERE story_id IN ({_marks(story_ids)}) ORDER BY item_id DESC LIMIT ?",
-            (*story_ids, MAX_CANDIDATE_ITEMS),
+            " UNION ALL ".join([per_story] * len(story_ids)) + " ORDER BY item_id DESC LIMIT ?",
+            (*params, MAX_CANDIDATE_ITEMS),
         ).fetchall()
         return [StoredFingerprint(row[0], row[1], row[2], row[3]) for row in rows]
 

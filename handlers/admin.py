@@ -68,21 +68,23 @@ async def removefeed(cmd: Command, services: Services) -> list[Reply]:
     return [Reply(f"Removed feed #{feed.id}: {feed.label}.{note}")]
 
 
-async def pausefeed(cmd: Command, services: Services) -> list[Reply]:
-    """Stop polling a feed until /resumefeed."""
+async def _set_enabled(cmd: Command, services: Services, enabled: bool) -> FeedRecord:
     require_admin(cmd, services)
     feed = await services.db(_find, services, cmd.args)
-    await services.db(services.store.feeds.set_enabled, feed.id, False)
+    await services.db(services.store.feeds.set_enabled, feed.id, enabled)
     await services.feeds_changed()
+    return feed
+
+
+async def pausefeed(cmd: Command, services: Services) -> list[Reply]:
+    """Stop polling a feed until /resumefeed."""
+    feed = await _set_enabled(cmd, services, False)
     return [Reply(f"Paused feed #{feed.id}: {feed.label}. /resumefeed {feed.id} starts it again.")]
 
 
 async def resumefeed(cmd: Command, services: Services) -> list[Reply]:
     """Poll a paused or disabled feed again, at once."""
-    require_admin(cmd, services)
-    feed = await services.db(_find, services, cmd.args)
-    await services.db(services.store.feeds.set_enabled, feed.id, True)
-    await services.feeds_changed()
+    feed = await _set_enabled(cmd, services, True)
     return [Reply(f"Resumed feed #{feed.id}: {feed.label}.")]
 
 

@@ -45,6 +45,14 @@ _ITEM_COLUMNS = (
 )
 
 
+_WITH_FEED_NAME = f"SELECT {_ITEM_COLUMNS}, coalesce(f.name, f.url, '') "
+
+
+def _with_feed_names(rows: list[tuple[Any, ...]]) -> list[tuple[StoredItem, str]]:
+    """Rows selected with ``_WITH_FEED_NAME`` → (item, feed name) pairs."""
+    return [(_stored(row[:-1]), row[-1]) for row in rows]
+
+
 def _stored(row: tuple[Any, ...]) -> StoredItem:
     published = from_text(row[5])
     assert published is not None
@@ -148,11 +156,10 @@ class ItemStore:
     def story_items(self, story_id: int) -> list[tuple[StoredItem, str]]:
         """The items of a story, oldest first, each with the name of the feed that brought it."""
         rows = self.db.execute(
-            f"SELECT {_ITEM_COLUMNS}, coalesce(f.name, f.url, '') FROM items i "
-            "LEFT JOIN feeds f ON f.id = i.feed_id WHERE i.story_id = ? ORDER BY i.id",
+            _WITH_FEED_NAME + "FROM items i LEFT JOIN feeds f ON f.id = i.feed_id WHERE i.story_id = ? ORDER BY i.id",
             (story_id,),
         ).fetchall()
-        return [(_stored(row[:-1]), row[-1]) for row in rows]
+        return _with_feed_names(rows)
 
     def story_feed_names(self, story_id: int) -> list[str]:
         """Every feed that delivered a link of this story, in the order they did."""
@@ -166,12 +173,12 @@ class ItemStore:
     def recent_stories(self, limit: int, before: str | None = None) -> list[tuple[StoredItem, str]]:
         """Representative items of relevant stories, newest first, with their feed's name."""
         rows = self.db.execute(
-            f"SELECT {_ITEM_COLUMNS}, coalesce(f.name, f.url, '') FROM stories s "
+            _WITH_FEED_NAME + "FROM stories s "
             "JOIN items i ON i.id = s.representative_item_id LEFT JOIN feeds f ON f.id = i.feed_id "
             "WHERE i.relevant = 1 AND (? IS NULL OR i.published < ?) ORDER BY i.published DESC, i.id DESC LIMIT ?",
             (before, before, limit),
         ).fetchall()
-        return [(_stored(row[:-1]), row[-1]) for row in rows]
+        return _with_feed_names(rows)
 
     def search(self, words: list[str], limit: int, offset: int) -> list[tuple[StoredItem, str]]:
         """Full-text search (FTS5), newest first; every word must appear (prefix match on the last)."""
@@ -180,12 +187,12 @@ class ItemStore:
         # Each word is quoted so that user input can never be read as FTS5 query syntax.
         query = " ".join('"' + word.replace('"', '""') + '"' for word in words) + "*"
         rows = self.db.execute(
-            f"SELECT {_ITEM_COLUMNS}, coalesce(f.name, f.url, '') FROM items_fts "
+            _WITH_FEED_NAME + "FROM items_fts "
             "JOIN items i ON i.id = items_fts.rowid LEFT JOIN feeds f ON f.id = i.feed_id "
             "WHERE items_fts MATCH ? ORDER BY i.published DESC, i.id DESC LIMIT ? OFFSET ?",
             (query, limit, offset),
         ).fetchall()
-        return [(_stored(row[:-1]), row[-1]) for row in rows]
+        return _with_feed_names(rows)
 
     def update_tags(self, item_id: int, tags: Tags) -> None:
         """Replace an item's tags (after the knowledge changed)."""

@@ -6,7 +6,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -198,14 +198,14 @@ def build_runtime(
         settings.user_agent,
         transport=guarded_transport or public_only_transport(max(settings.fetch_concurrency, 1) * 2, resolver),
     )
+    given = tagger
+    # One tagger for the process: the thread preparer, labels and chat commands share it.
+    tagger = given or LazyTagger(load_tagger)
     preparer: Preparer
-    if tagger is not None:
-        preparer = ThreadPreparer(tagger)
-    elif prepare_workers(settings) > 1:
+    if given is None and prepare_workers(settings) > 1:
         preparer = ProcessPreparer(prepare_workers(settings), load_tagger)
     else:
-        preparer = ThreadPreparer(LazyTagger(load_tagger))
-    tagger = tagger or LazyTagger(load_tagger)
+        preparer = ThreadPreparer(tagger)
     deps = PollDeps(
         clock=clock,
         http=http,
@@ -214,8 +214,8 @@ def build_runtime(
         limits=FetchLimits(max_body_bytes=settings.max_body_bytes, total_timeout=settings.fetch_timeout),
         prepare=preparer,
         guarded_http=None if settings.allow_private_feeds else guarded_http,
+        router=Router(store, lambda: tagger.knowledge.body_parents),
     )
-    deps = replace(deps, router=Router(store, lambda: tagger.knowledge.body_parents))
     return Runtime(
         settings=settings,
         clock=clock,

@@ -247,6 +247,10 @@ class Platform(Protocol):
         """Stop receiving and release connections."""
         ...
 
+    async def tell(self, user_id: str, text: str) -> None:
+        """Send a plain-text notice to one user in private (bot admins are told of suspended feeds)."""
+        ...
+
 
 def build_platforms(settings: Settings, services: Services) -> list[Platform]:
     """The chat platforms whose tokens are configured."""

@@ -9,9 +9,10 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.app import Platform, Runtime, build_platforms, platform_rate_limits
+from bot.app import Platform, Runtime, build_platforms, parse_admins, platform_rate_limits
 from bot.errors import ConfigError
 from bot.models import PollReport, Summary
+from bot.notices import AdminNotifier, suspension_notice
 from bot.pipeline.deliver import OutboxWorker, RateLimits
 from bot.pipeline.poll import poll_feed
 from bot.scheduler import FeedScheduler
@@ -49,6 +50,7 @@ class Bot:
         self.sinks = sinks
         self.scheduler = FeedScheduler(self.poll_one)
         self.on_new_deliveries: Callable[[], None] = lambda: None
+        self.admins = AdminNotifier((), ())
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
 
@@ -73,6 +75,9 @@ class Bot:
             report = await poll_feed(feed, runtime.deps)
             if report.new_story_ids or report.updated_story_ids:
                 self.on_new_deliveries()
+            if report.disabled:
+                # The failure that disables a feed happens once: a suspended feed is not polled again.
+                await self.admins.tell(suspension_notice(feed, report))
             if self.sinks:
                 for summary in await relevant_summaries(runtime, report):
                     for sink in self.sinks:
@@ -141,6 +146,7 @@ async def serve(
                 raise ConfigError(f"{platform.name} could not start: {error}") from error
             started.append(platform)
             log.info("%s connected", platform.name)
+        bot.admins = AdminNotifier(parse_admins(runtime.settings.admins), started)
         if started:
             worker = OutboxWorker(
                 runtime.store,

@@ -118,8 +118,10 @@ class FeedStore:
                     feed.name,
                     feed.lang,
                     feed.interval_seconds,
-                ) or (current.source == "config" and current.enabled != feed.enabled):
-                    enabled = feed.enabled if current.source == "config" else current.enabled
+                ) or (current.source == "config" and current.enabled != feed.enabled and not current.disabled_reason):
+                    # A suspended feed stays off until an admin resumes it: a restart must not revive it.
+                    follows_config = current.source == "config" and not current.disabled_reason
+                    enabled = feed.enabled if follows_config else current.enabled
                     self.db.execute(
                         "UPDATE feeds SET name = ?, lang = ?, interval_seconds = ?, enabled = ? WHERE id = ?",
                         (feed.name, feed.lang, feed.interval_seconds, int(enabled), current.id),

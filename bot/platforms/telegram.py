@@ -255,6 +255,10 @@ class TelegramPlatform:
         assert self.application.updater is not None
         await self.application.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
 
+    async def tell(self, user_id: str, text: str) -> None:
+        """A private notice; the admin must have started a chat with the bot for Telegram to deliver it."""
+        await self.application.bot.send_message(chat_id=int(user_id), text=text[:MAX_TEXT])
+
     async def stop(self) -> None:
         """Stop polling and release the HTTP client."""
         if self.application.updater is not None and self.application.updater.running:

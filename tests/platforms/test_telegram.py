@@ -8,7 +8,9 @@ from pathlib import Path
 
 from bot.app import Runtime
 from bot.models import ChatRef, Summary
+from bot.notices import AdminNotifier
 from bot.pipeline.deliver import RateLimits
+from bot.pipeline.schedule import DISABLE_AFTER_FAILURES
 from bot.platforms.telegram import render_reply_html, render_summary_html
 from handlers import COMMANDS
 from handlers.types import Reply
@@ -378,3 +380,53 @@ async def test_network_errors_retry_with_backoff(
     assert row[1] == 1
     assert "Bad Gateway" in row[2]
     assert row[3] > runtime.clock.now().isoformat(timespec="seconds"), "retried later, not at once"
+
+
+async def test_row_9_admins_are_told_once_when_a_feed_is_suspended(
+    make_bot: type[RunningBot], feed_server: FeedServer, telegram: FakeTelegram, runtime: Runtime, tmp_path: Path
+) -> None:
+    url = feed_server.add("/broken.xml", status=503)
+    config = feeds_yaml(tmp_path, url)
+    runtime.sync_config(config)
+    [feed] = runtime.store.feeds.all()
+    now = runtime.clock.now()
+    runtime.store.feeds.record_failure(
+        feed.id, now, error="HTTP 503", status=503, failures=DISABLE_AFTER_FAILURES - 1, next_poll=now, disable=False
+    )
+    bot = await make_bot(config).start()
+    notice = await telegram.next_sent()
+    assert notice.method == "sendMessage"
+    assert str(notice.params["chat_id"]) == str(ADMIN)
+    text = str(notice.params["text"])
+    assert text.startswith(f"Feed suspended: Outlet1 ({url}) failed {DISABLE_AFTER_FAILURES} polls in a row")
+    assert "503" in text
+    assert f"/resumefeed {feed.id}" in text
+    stored = runtime.store.feeds.get(feed.id)
+    assert stored is not None
+    assert not stored.enabled
+    await bot.stop()
+    # A restart re-reads feeds.yaml (which still says enabled): the suspended feed stays off, nobody is told twice.
+    await make_bot(config).start()
+    await asyncio.sleep(0.3)
+    stored = runtime.store.feeds.get(feed.id)
+    assert stored is not None
+    assert not stored.enabled
+    assert stored.disabled_reason
+    notices = [c for c in telegram.calls if str(c.params.get("text", "")).startswith("Feed suspended")]
+    assert len(notices) == 1
+
+
+async def test_an_unreachable_admin_does_not_stop_the_notice_to_the_others() -> None:
+    class Recording:
+        def __init__(self, name: str, fail: bool = False) -> None:
+            self.name, self.fail, self.told = name, fail, []  # type: ignore[var-annotated]
+
+        async def tell(self, user_id: str, text: str) -> None:
+            if self.fail:
+                raise ConnectionError("unreachable")
+            self.told.append((user_id, text))
+
+    telegram_side, slack_side = Recording("telegram", fail=True), Recording("slack")
+    notifier = AdminNotifier(["telegram:1", "slack:U2", "matrix:3"], [telegram_side, slack_side])  # type: ignore[list-item]
+    assert await notifier.tell("Feed suspended: X") == 1
+    assert slack_side.told == [("U2", "Feed suspended: X")]

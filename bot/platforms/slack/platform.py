@@ -15,6 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.errors import ConfigError
 from bot.pipeline.deliver import RateLimits
 from bot.platforms.slack.commands import PLATFORM, build_slack_app
+from bot.platforms.slack.render import TEXT_LIMIT, clip, escape
 from bot.platforms.slack.sender import SlackSender
 from handlers.types import Services
 
@@ -107,6 +108,10 @@ class SlackPlatform:
         self._socket = handler
         await handler.connect_async()  # type: ignore[no-untyped-call]
         log.info("Slack: connected in Socket Mode")
+
+    async def tell(self, user_id: str, text: str) -> None:
+        """A private notice: posting to a user id opens the app's direct message with that user."""
+        await self.client.chat_postMessage(channel=user_id, text=clip(escape(text), TEXT_LIMIT), unfurl_links=False)
 
     async def stop(self) -> None:
         """Stop serving and disconnect."""

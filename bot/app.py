@@ -15,7 +15,7 @@ import httpx
 from bot.clock import Clock, SystemClock
 from bot.dbthread import DbThread
 from bot.errors import ConfigError, FetchError, UserError
-from bot.models import FeedRecord, Summary, Tags
+from bot.models import CheckedFeed, FeedRecord, Summary, Tags
 from bot.pipeline.deliver import ChatSender, RateLimits
 from bot.pipeline.fetch import (
     FetchLimits,
@@ -139,8 +139,8 @@ class Runtime:
             feeds_changed=feeds_changed or nothing,
         )
 
-    async def check_feed(self, url: str) -> str | None:
-        """Fetch and parse a feed a chat admin wants to add; its title, or UserError saying what is wrong."""
+    async def check_feed(self, url: str) -> CheckedFeed:
+        """Fetch and parse a feed a chat admin wants to add; raise UserError saying what is wrong."""
         try:
             client = self.http
             if not self.settings.allow_private_feeds:
@@ -150,7 +150,7 @@ class Runtime:
             parsed = await asyncio.to_thread(parse_feed, fetched.body, fetched.headers)
         except FetchError as error:
             raise UserError(f"I could not use that feed: {error.message}.") from None
-        return parsed.title
+        return CheckedFeed(parsed.title, fetched.permanent_url or url, fetched.final_url)
 
     async def aclose(self) -> None:
         """Release the HTTP client, the database thread and the database."""

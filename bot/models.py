@@ -11,6 +11,17 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class CheckedFeed:
+    """A feed URL an admin offered, fetched and parsed: its title and where the feed really lives."""
+
+    title: str | None
+    # The URL a 301/308 chain ended at (else the URL given); temporary redirects are not followed here.
+    url: str
+    # The last URL fetched, whatever the redirects: a feed already polled there is the same feed.
+    final_url: str
+
+
+@dataclass(frozen=True)
 class FeedConfig:
     """A feed as configured in feeds.yaml or added from chat."""
 
@@ -110,6 +121,7 @@ class FeedRecord:
     next_poll_at: datetime | None
     disabled_reason: str | None
     items_total: int
+    moved_from: str | None = None
 
     @property
     def label(self) -> str:

@@ -27,6 +27,14 @@ def _find(services: Services, ref: str) -> FeedRecord:
     return feed
 
 
+def _polled_at(feeds: list[FeedRecord], url: str) -> FeedRecord | None:
+    """The feed polled at ``url`` (or moved from it), comparing canonical forms (case, fragment, utm_* ignored)."""
+    key = canonical_link(url)
+    return next(
+        (feed for feed in feeds if key in (canonical_link(feed.url), canonical_link(feed.moved_from or ""))), None
+    )
+
+
 async def addfeed(cmd: Command, services: Services) -> list[Reply]:
     """Check a feed by fetching and parsing it, then poll it from now on."""
     require_admin(cmd, services)
@@ -38,17 +46,19 @@ async def addfeed(cmd: Command, services: Services) -> list[Reply]:
         raise UserError("That is not an http(s) feed URL.")
     if "@" in url.split("/")[2]:
         raise UserError("Feed URLs with a user name or password are not accepted.")
-    existing = await services.db(services.store.feeds.by_url, url)
-    if existing is None:
-        key = canonical_link(url)
-        feeds = await services.db(services.store.feeds.all)
-        existing = next((feed for feed in feeds if canonical_link(feed.url) == key), None)
-        if len([feed for feed in feeds if feed.source == "chat"]) >= services.max_feeds_from_chat:
-            raise UserError(f"The bot already polls {services.max_feeds_from_chat} feeds added from chat.")
+    feeds = await services.db(services.store.feeds.all)
+    existing = _polled_at(feeds, url)
     if existing is not None:
         raise UserError(f"That feed is already polled as #{existing.id} ({existing.label}).")
-    title = await services.check_feed(url)
-    feed = FeedConfig(url=url, name=(name.strip() or title or None), interval_seconds=DEFAULT_INTERVAL)
+    if len([feed for feed in feeds if feed.source == "chat"]) >= services.max_feeds_from_chat:
+        raise UserError(f"The bot already polls {services.max_feeds_from_chat} feeds added from chat.")
+    checked = await services.check_feed(url)
+    if checked.final_url != url:
+        # The URL redirects: a feed already polled at its target is the same feed.
+        existing = _polled_at(await services.db(services.store.feeds.all), checked.final_url)
+        if existing is not None:
+            raise UserError(f"That feed redirects to one already polled as #{existing.id} ({existing.label}).")
+    feed = FeedConfig(url=checked.url, name=(name.strip() or checked.title or None), interval_seconds=DEFAULT_INTERVAL)
     record = await services.db(services.store.feeds.add, feed, services.clock.now(), "chat", cmd.user_key)
     await services.feeds_changed()
     return [Reply(f"Added feed #{record.id}: {record.label}. It is polled now and every 10 minutes.")]

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from bot.clock import Clock
 from bot.dbthread import DbThread
-from bot.models import ChatRef, Summary
+from bot.models import ChatRef, CheckedFeed, Summary
 from handlers.ratelimit import CommandRateLimit
 from storage import Store
 
@@ -91,7 +91,7 @@ class Services:
     body_parents: Mapping[str, str | None]
     admins: frozenset[str]
     summary: Callable[[int], Summary | None]
-    check_feed: Callable[[str], Awaitable[str | None]]
+    check_feed: Callable[[str], Awaitable[CheckedFeed]]
     feeds_changed: Callable[[], Awaitable[None]]
     max_subscriptions_per_chat: int = 50
     max_feeds_from_chat: int = 200

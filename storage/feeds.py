@@ -23,13 +23,13 @@ def from_text(value: str | None) -> datetime | None:
 _COLUMNS = (
     "id, url, name, lang, interval_seconds, enabled, source, etag, last_modified, body_hash, last_status, "
     "last_error, bozo_reason, last_polled_at, last_success_at, consecutive_failures, next_poll_at, "
-    "disabled_reason, items_total"
+    "disabled_reason, items_total, moved_from"
 )
 
 
 def _record(row: tuple[Any, ...]) -> FeedRecord:
     (fid, url, name, lang, interval, enabled, source, etag, modified, body_hash, status, error, bozo) = row[:13]
-    polled, success, failures, next_poll, disabled_reason, items_total = row[13:]
+    polled, success, failures, next_poll, disabled_reason, items_total, moved_from = row[13:]
     return FeedRecord(
         id=fid,
         url=url,
@@ -50,6 +50,7 @@ def _record(row: tuple[Any, ...]) -> FeedRecord:
         next_poll_at=from_text(next_poll),
         disabled_reason=disabled_reason,
         items_total=items_total,
+        moved_from=moved_from,
     )
 
 
@@ -68,8 +69,18 @@ class FeedStore:
         return self._one("id = ?", (feed_id,))
 
     def by_url(self, url: str) -> FeedRecord | None:
-        """The feed with exactly this URL."""
-        return self._one("url = ?", (url,))
+        """The feed with exactly this URL, or the one a permanent redirect moved away from it."""
+        return self._one("url = ? OR moved_from = ? ORDER BY url = ? DESC LIMIT 1", (url, url, url))
+
+    def move(self, feed_id: int, new_url: str) -> bool:
+        """Follow a permanent redirect; False when another feed already polls ``new_url``."""
+        with self.db.atomic():
+            if self.db.execute("SELECT 1 FROM feeds WHERE url = ? AND id != ?", (new_url, feed_id)).fetchone():
+                return False
+            self.db.execute(
+                "UPDATE feeds SET moved_from = coalesce(moved_from, url), url = ? WHERE id = ?", (new_url, feed_id)
+            )
+        return True
 
     def all(self) -> list[FeedRecord]:
         """Every feed, oldest first."""
@@ -128,7 +139,7 @@ class FeedStore:
                     )
                     updated += 1
             for current in self.all():
-                if current.source == "config" and current.url not in wanted:
+                if current.source == "config" and current.url not in wanted and current.moved_from not in wanted:
                     self.db.execute("DELETE FROM feeds WHERE id = ?", (current.id,))
                     removed += 1
         return added, updated, removed

@@ -209,3 +209,21 @@ def m002_story_fingerprints(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX story_topics_lookup ON story_topics(country, kind, day)")
+
+
+@migrations()
+def m004_feed_moves_and_item_tombstones(db: Database) -> None:
+    """Where a permanently redirected feed was listed, and the keys of pruned items."""
+    # The URL feeds.yaml or the admin gave, kept when a 301/308 moves the feed, so the config still matches it.
+    db.execute("ALTER TABLE feeds ADD COLUMN moved_from TEXT")
+    db.execute("CREATE INDEX feeds_moved_from ON feeds(moved_from) WHERE moved_from IS NOT NULL")
+    # Exact-duplicate keys (guid in a feed, canonical link, content hash) of items removed by pruning:
+    # a feed that re-lists an old item must not make it new again.
+    db.execute(
+        """
+        CREATE TABLE item_tombstones (
+            key TEXT PRIMARY KEY,
+            pruned_at TEXT NOT NULL
+        ) WITHOUT ROWID
+        """
+    )

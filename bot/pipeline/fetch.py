@@ -51,6 +51,8 @@ class FetchResult:
     body: bytes
     headers: dict[str, str]
     validators: Validators
+    # Set when every redirect on the way was permanent (301/308): the feed now lives there.
+    permanent_url: str | None = None
 
     @property
     def not_modified(self) -> bool:
@@ -174,7 +176,15 @@ async def fetch(
         body=body,
         headers=lowered,
         validators=Validators(etag=lowered.get("etag"), last_modified=lowered.get("last-modified")),
+        permanent_url=_permanent_target(response),
     )
+
+
+def _permanent_target(response: httpx.Response) -> str | None:
+    """The final URL when every hop was a permanent redirect; a temporary one (302/303/307) keeps the old URL."""
+    if response.history and all(hop.status_code in (301, 308) for hop in response.history):
+        return str(response.url)
+    return None
 
 
 Resolver = Callable[[str], Awaitable[list[str]]]

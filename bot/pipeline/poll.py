@@ -177,9 +177,20 @@ async def poll_feed(feed: FeedRecord, deps: PollDeps) -> PollReport:
         prepared = await deps.prepare(fetched.body, fetched.headers, feed, now)
     except FetchError as error:
         return await _fail(feed, error, deps, now)
-    return await deps.db(
+    report = await deps.db(
         store_items, deps.store, feed, prepared.items, fetched, prepared.parsed, body_hash, now, deps.router
     )
+    if fetched.permanent_url and fetched.permanent_url != feed.url:
+        await _follow_move(feed, fetched.permanent_url, deps)
+    return report
+
+
+async def _follow_move(feed: FeedRecord, new_url: str, deps: PollDeps) -> None:
+    """A 301/308 whose target answered with a feed that parsed (every hop SSRF-checked for chat feeds)."""
+    if await deps.db(deps.store.feeds.move, feed.id, new_url):
+        log.info("%s moved permanently to %s", feed.label, new_url)
+    else:
+        log.warning("%s redirects permanently to %s, which another feed already polls", feed.label, new_url)
 
 
 async def poll_feeds(

@@ -6,7 +6,7 @@ import httpx
 
 from bot.app import Runtime
 from bot.clock import FrozenClock
-from bot.models import ChatRef, FeedConfig
+from bot.models import ChatRef, CheckedFeed, FeedConfig
 from handlers import dispatch
 from handlers.types import Command, Services
 
@@ -38,9 +38,9 @@ async def test_row_66_500_addfeed_in_a_minute_fetch_at_most_20(runtime: Runtime)
     """Row 66: a flood of /addfeed costs at most the rate limit in fetches."""
     fetched: list[str] = []
 
-    async def check_feed(url: str) -> str | None:
+    async def check_feed(url: str) -> CheckedFeed:
         fetched.append(url)
-        return "Feed"
+        return CheckedFeed("Feed", url, url)
 
     services = runtime.build_services()
     services.admins = frozenset({"telegram:7"})
@@ -73,7 +73,7 @@ async def test_row_66_feeds_from_chat_capped_before_any_fetch(runtime: Runtime) 
     for i in range(2):
         runtime.store.feeds.add(FeedConfig(f"https://f{i}.example/rss", None, None, 600), runtime.clock.now(), "chat")
 
-    async def no_fetch(url: str) -> str | None:
+    async def no_fetch(url: str) -> CheckedFeed:
         raise httpx.ConnectError("must not fetch")
 
     services.check_feed = no_fetch

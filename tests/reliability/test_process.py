@@ -260,3 +260,44 @@ async def test_row_6_not_modified_resets_the_failure_counter(runtime: Runtime, f
     assert after.consecutive_failures == 0
     assert after.last_error is None
     assert runtime.store.items.count() == 2
+
+
+async def test_row_14_permanent_redirect_moves_the_feed_after_its_target_parsed(
+    runtime: Runtime, feed_server: FeedServer
+) -> None:
+    """Row 14: a 301 (or 308) to a feed that parses updates the stored URL; the feeds.yaml entry still matches."""
+    new_url = feed_server.add("/new.xml", body=rss(election_items(2)))
+    old_url = feed_server.add("/old.xml", status=301, redirect_to=new_url)
+    feed = await add(runtime, old_url, "Moved")
+    report = await poll_feed(feed, runtime.deps)
+    assert report.new_items == 2
+    moved = runtime.store.feeds.get(feed.id)
+    assert moved is not None
+    assert moved.url == new_url
+    assert moved.moved_from == old_url
+    # feeds.yaml still lists the old URL: the moved feed is that entry, not a new one to add.
+    assert runtime.store.feeds.sync_config([FeedConfig(old_url, "Moved", None, 600)], runtime.clock.now()) == (0, 0, 0)
+    assert [f.url for f in runtime.store.feeds.all()] == [new_url]
+    again = await poll_feed(moved, runtime.deps)
+    assert again.new_items == 0
+    assert feed_server.hits["/old.xml"] == 1
+
+
+async def test_row_14_temporary_or_broken_redirects_keep_the_stored_url(
+    runtime: Runtime, feed_server: FeedServer
+) -> None:
+    """Row 14: a 302 keeps the listed URL; so does a 301 whose target is not a feed or is polled already."""
+    target = feed_server.add("/t.xml", body=rss(election_items(1, "Temp")))
+    temporary = await add(runtime, feed_server.add("/temp.xml", status=302, redirect_to=target), "Temporary")
+    html = feed_server.add("/page.html", body=b"<html><body>Moved to our new site</body></html>")
+    broken = await add(runtime, feed_server.add("/broken.xml", status=301, redirect_to=html), "Broken")
+    existing = await add(runtime, feed_server.add("/existing.xml", body=rss(election_items(1, "Own"))), "Existing")
+    taken = await add(runtime, feed_server.add("/dup.xml", status=301, redirect_to=existing.url), "Taken")
+    reports = await poll_feeds([temporary, broken, taken], runtime.deps, concurrency=3)
+    assert reports[0].new_items == 1
+    assert reports[1].error
+    assert reports[2].error is None
+    for feed in (temporary, broken, taken):
+        stored = runtime.store.feeds.get(feed.id)
+        assert stored is not None
+        assert (stored.url, stored.moved_from) == (feed.url, None)

@@ -287,6 +287,26 @@ async def test_row_64_duplicate_feed_recognised(guarded_runtime: tuple[Runtime, 
     assert len(upstream.requests) == 1
 
 
+async def test_row_64_redirect_to_a_polled_feed_is_recognised_and_301_stores_the_target(
+    guarded_runtime: tuple[Runtime, StubResolver, Upstream],
+) -> None:
+    """Row 64: a URL that redirects to a feed already polled is "already polled"; a 301 stores its target."""
+    runtime, resolver, upstream = guarded_runtime
+    resolver.table["old.example"] = [[PUBLIC]]
+    resolver.table["alias.example"] = [[PUBLIC]]
+    services = runtime.build_services()
+    upstream.answers["old.example"] = httpx.Response(301, headers={"Location": "https://good.example/rss"})
+    [added] = await dispatch(admin_command("/addfeed https://old.example/feed"), services)
+    assert added.text.startswith("Added feed #1")
+    assert [feed.url for feed in runtime.store.feeds.all()] == ["https://good.example/rss"]
+    upstream.answers["alias.example"] = httpx.Response(302, headers={"Location": "https://GOOD.example/rss#x"})
+    [refused] = await dispatch(admin_command("/addfeed https://alias.example/feed"), services)
+    assert refused.text == "That feed redirects to one already polled as #1 (Test feed)."
+    assert len(runtime.store.feeds.all()) == 1
+    [again] = await dispatch(admin_command("/addfeed https://old.example/feed"), services)
+    assert "already polled as #1" in again.text
+
+
 async def test_row_65_failed_validation_names_the_cause_and_stores_nothing(
     guarded_runtime: tuple[Runtime, StubResolver, Upstream],
 ) -> None:

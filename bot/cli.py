@@ -1,4 +1,4 @@
-"""The ``electionwatch`` command line: run, poll --once, demo, export, feeds, retag, explain."""
+"""The ``electionwatch`` command line: run, poll --once, demo, export, feeds, retag, explain, prune, status."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from bot.models import FeedConfig, FeedRecord, PollReport
 from bot.pipeline.normalise import canonical_link
 from bot.pipeline.poll import poll_feeds
 from bot.platforms.console import ConsoleSender
+from bot.retention import PruneTotals, prune
 from bot.runner import relevant_summaries, run_forever
 from bot.settings import Settings, dump_feeds_yaml, parse_duration
 
@@ -310,6 +311,32 @@ def cmd_explain(args: argparse.Namespace) -> int:
     return _with_runtime(args, body)
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    """Remove stories untouched for a number of days; their items' keys stay so they never return as new."""
+
+    async def body(runtime: Runtime) -> int:
+        days = args.older_than if args.older_than is not None else runtime.settings.retention_days
+        if days <= 0:
+            print("retention is 0 (keep everything): nothing pruned; pass --older-than DAYS to prune anyway")
+            return 0
+        with Progress(
+            TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(stderr=True), transient=True
+        ) as progress:
+            task = progress.add_task("pruning…", total=None)
+
+            def show(totals: PruneTotals) -> None:
+                progress.update(task, description=f"pruned {totals.stories} stories, {totals.items} items…")
+
+            totals = await prune(runtime.store, runtime.db, runtime.clock, days, on_batch=show)
+        print(
+            f"pruned {totals.stories} stories ({totals.items} items) not updated for {days} days; "
+            f"{totals.tombstones} keys kept so they are never taken for new"
+        )
+        return 0
+
+    return _with_runtime(args, body)
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     """Print the bot's health: feeds failing or disabled, last successful poll, outbox depth."""
 
@@ -354,6 +381,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="health: failing feeds, last successful poll, outbox depth")
     common(p, config=False)
     p.set_defaults(func=cmd_status)
+    p = sub.add_parser("prune", help="remove old stories, keeping their keys so they never return as new")
+    p.add_argument(
+        "--older-than",
+        type=int,
+        metavar="DAYS",
+        help="stories not updated for this many days (default: $ELECTIONWATCH_RETENTION_DAYS, 365)",
+    )
+    common(p, config=False)
+    p.set_defaults(func=cmd_prune)
     p = sub.add_parser("stories", help="recent stories with the outlets and links that carried them")
     p.add_argument("--limit", type=int, default=20, help="how many stories (default 20)")
     p.add_argument("--all", action="store_true", help="include stories tagged not relevant")

@@ -15,6 +15,7 @@ from bot.models import PollReport, Summary
 from bot.notices import AdminNotifier, suspension_notice
 from bot.pipeline.deliver import OutboxWorker, RateLimits
 from bot.pipeline.poll import poll_feed
+from bot.retention import prune
 from bot.scheduler import FeedScheduler
 from bot.settings import Settings
 from handlers.types import Services
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 StorySink = Callable[[Summary], None]
 # How often the feed list is re-read, so feeds added or paused from another process take effect.
 RESYNC_SECONDS = 30
+PRUNE_SECONDS = 24 * 3600
 
 
 async def relevant_summaries(runtime: Runtime, report: PollReport) -> list[Summary]:
@@ -90,6 +92,17 @@ class Bot:
         elif report.new_items:
             log.info("%s: %d new items", feed.label, report.new_items)
 
+    async def prune(self) -> None:
+        """Daily retention run; a failure is logged and retried the next day."""
+        runtime = self.runtime
+        try:
+            totals = await prune(runtime.store, runtime.db, runtime.clock, runtime.settings.retention_days)
+        except Exception:
+            log.exception("pruning old stories failed")
+            return
+        if totals.stories:
+            log.info("pruned %d old stories (%d items); their keys are kept", totals.stories, totals.items)
+
     async def resync(self) -> None:
         """Follow feed changes made in the database (chat, CLI) without a restart."""
         self.scheduler.sync(await self.runtime.db(self.runtime.enabled_feeds))
@@ -100,6 +113,8 @@ class Bot:
             await self.runtime.db(self.runtime.sync_config, self.config)
         await self.resync()
         self.scheduler.add_periodic(self.resync, RESYNC_SECONDS, "resync-feeds")
+        if self.runtime.settings.retention_days:
+            self.scheduler.add_periodic(self.prune, PRUNE_SECONDS, "prune-old-stories")
         self.scheduler.start()
         try:
             await stop.wait()

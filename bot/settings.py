@@ -173,6 +173,9 @@ class Settings(BaseSettings):
         default=0, ge=0, description="processes that parse and tag feeds (0: one per core; 1: a thread, no processes)"
     )
     fetch_timeout: float = Field(default=30.0, description="overall seconds allowed for one fetch")
+    retention_days: int = Field(
+        default=365, ge=0, description="stories untouched this many days are pruned, keeping their keys (0: never)"
+    )
     user_agent: str = Field(
         default="ElectionWatch/0.1 (+https://github.com/electionwatch/electionwatch; feed reader)",
         description="User-Agent sent to feed servers",

@@ -18,6 +18,7 @@ from storage.health import Health, read_health
 from storage.items import ItemStore
 from storage.migrations import migrations
 from storage.outbox import OutboxStore
+from storage.prune import PruneStore
 from storage.stories import StoryStore
 from storage.subscriptions import SubscriptionStore
 
@@ -32,6 +33,7 @@ class Store:
         self.subscriptions = SubscriptionStore(db)
         self.outbox = OutboxStore(db)
         self.stories = StoryStore(db)
+        self.prune = PruneStore(db)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

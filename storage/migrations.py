@@ -227,3 +227,4 @@ def m004_feed_moves_and_item_tombstones(db: Database) -> None:
         ) WITHOUT ROWID
         """
     )
+    db.execute("CREATE INDEX stories_updated ON stories(updated_at)")

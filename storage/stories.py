@@ -2,7 +2,8 @@
 
 Finding the candidate stories of a new item is two index lookups (``story_bands`` by band key,
 ``story_topics`` by country and day) whatever the number of stored items, then one lookup of the
-candidates' features by story id. The decision itself is made in ``bot.pipeline.dedupe``.
+candidates' newest items by story id on the story index; features are read by item id, only for items
+the caller has not decoded yet. The decision itself is made in ``bot.pipeline.dedupe``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ MAX_ITEMS_PER_STORY = 12
 class StoredFingerprint:
     """One stored item's dedupe features, as recorded by :meth:`StoryStore.record`."""
 
-    story_id: int
     item_id: int
     features: str
     signature: bytes
@@ -110,11 +110,12 @@ class StoryStore:
         countries: tuple[str, ...],
         kinds: tuple[str, ...],
         topic_days: tuple[int, int] | None,
-    ) -> list[StoredFingerprint]:
-        """Every stored item of the stories sharing a band key or a (country, kind, day) with the new item.
+    ) -> list[tuple[int, int]]:
+        """(story id, item id) of the stored items of the stories sharing a band key or a (country, kind, day).
 
         ``band_days`` limits band matches to items published in that day range (None: any day);
         ``topic_days`` is the day range of the (country, kind, day) lookup (None: no such lookup).
+        The items' features are read separately (:meth:`features`): callers keep decoded ones.
         """
         # One small lookup per band key and per (country, kind), each capped to its newest rows on its own
         # index: a key shared by hundreds of items (boilerplate wording, a busy election day) costs the
@@ -149,9 +150,9 @@ class StoryStore:
         if not story_ids:
             return []
         # The newest items of each story speak for it: a story carried by dozens of outlets would
-        # otherwise be read whole for every new item that might join it.
+        # otherwise be read whole for every new item that might join it. Only the story index is read.
         per_story = (
-            "SELECT * FROM (SELECT story_id, item_id, features, signature FROM story_features "
+            "SELECT * FROM (SELECT story_id, item_id FROM story_features "
             "WHERE story_id = ? ORDER BY item_id DESC LIMIT ?)"
         )
         params = [value for story_id in story_ids for value in (story_id, MAX_ITEMS_PER_STORY)]
@@ -159,7 +160,18 @@ class StoryStore:
             " UNION ALL ".join([per_story] * len(story_ids)) + " ORDER BY item_id DESC LIMIT ?",
             (*params, MAX_CANDIDATE_ITEMS),
         ).fetchall()
-        return [StoredFingerprint(row[0], row[1], row[2], row[3]) for row in rows]
+        return [(row[0], row[1]) for row in rows]
+
+    def features(self, item_ids: Iterable[int]) -> list[StoredFingerprint]:
+        """The stored features of these items."""
+        ids = list(item_ids)
+        if not ids:
+            return []
+        rows = self.db.execute(
+            "SELECT item_id, features, signature FROM story_features WHERE item_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
+        ).fetchall()
+        return [StoredFingerprint(row[0], row[1], row[2]) for row in rows]
 
     def merge(self, into: int, others: Iterable[int], now: datetime) -> None:
         """Move every item of ``others`` into story ``into``.

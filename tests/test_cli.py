@@ -1,4 +1,5 @@
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,24 @@ def test_explain_and_retag(config: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert main(["retag", *db]) == 0
     assert "retagged 3 items: 0 changed" in capsys.readouterr().out
     assert main(["explain", "https://unknown.example/", *db]) == 2
+
+
+def test_prune_keeps_keys_so_old_items_stay_old(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = str(tmp_path / "ew.db")
+    assert main(["poll", "--once", "--config", str(config), "--db", db]) == 0
+    assert main(["prune", "--db", db, "--older-than", "30"]) == 0
+    assert "pruned 0 stories" in capsys.readouterr().out
+    with sqlite3.connect(db) as conn:  # a year passes; the feeds forget their validators
+        conn.execute("UPDATE stories SET updated_at = '2025-01-01T00:00:00+00:00'")
+        conn.execute("UPDATE feeds SET etag = NULL, last_modified = NULL, body_hash = NULL")
+    assert main(["prune", "--db", db, "--older-than", "30"]) == 0
+    assert capsys.readouterr().out == (
+        "pruned 3 stories (3 items) not updated for 30 days; 9 keys kept so they are never taken for new\n"
+    )
+    assert main(["poll", "--once", "--config", str(config), "--db", db]) == 0
+    assert "Steppe Courier: 0 new, 2 duplicates" in capsys.readouterr().out
+    monkeypatch.setenv("ELECTIONWATCH_RETENTION_DAYS", "0")
+    assert main(["prune", "--db", db]) == 0
+    assert "nothing pruned" in capsys.readouterr().out

@@ -6,10 +6,12 @@ This module only sequences the steps; each decision lives in its own module.
 from __future__ import annotations
 
 import asyncio
-import functools
 import hashlib
 import logging
-from collections.abc import Callable
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,10 +46,58 @@ class PollDeps:
     guarded_http: httpx.AsyncClient | None = None
 
 
-@functools.lru_cache(maxsize=50_000)
-def _decoded(item_id: int, features: str, signature: bytes) -> Fingerprint:
-    """A stored fingerprint, decoded once: busy days bring the same candidates back for many items."""
-    return Fingerprint.from_json(features, signature)
+# Decoded fingerprints kept per store: busy days bring the same candidates back for many items, and a
+# stored item's features never change. Bounded, as each decoded fingerprint takes a few KB.
+DECODED_FINGERPRINTS = 4_000
+
+
+class _DecodedFingerprints:
+    """Decoded fingerprints of stored items by item id, least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[int, Fingerprint] = OrderedDict()
+
+    def get(self, store: Store, item_ids: Iterable[int]) -> dict[int, Fingerprint]:
+        """The fingerprints of these items, reading only those not decoded before."""
+        found: dict[int, Fingerprint] = {}
+        missing: list[int] = []
+        for item_id in item_ids:
+            fp = self._items.get(item_id)
+            if fp is None:
+                missing.append(item_id)
+            else:
+                self._items.move_to_end(item_id)
+                found[item_id] = fp
+        for stored in store.stories.features(missing):
+            fp = found[stored.item_id] = Fingerprint.from_json(stored.features, stored.signature)
+            self._items[stored.item_id] = fp
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        """Forget everything (a rolled-back transaction may have read items whose ids will be reused)."""
+        self._items.clear()
+
+
+_decoded: weakref.WeakKeyDictionary[Store, _DecodedFingerprints] = weakref.WeakKeyDictionary()
+
+
+def _decoded_for(store: Store) -> _DecodedFingerprints:
+    cache = _decoded.get(store)
+    if cache is None:
+        cache = _decoded[store] = _DecodedFingerprints(DECODED_FINGERPRINTS)
+    return cache
+
+
+@contextmanager
+def _forget_decoded_on_error(store: Store) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        _decoded_for(store).clear()
+        raise
 
 
 def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, bool, tuple[int, ...]]:
@@ -59,7 +109,8 @@ def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, b
     stored = store.stories.candidates(
         fp.bands, fp.band_days, tuple(sorted(fp.countries)), tuple(sorted(fp.kinds)), fp.search_days
     )
-    candidates = [Candidate(s.story_id, s.item_id, _decoded(s.item_id, s.features, s.signature)) for s in stored]
+    decoded = _decoded_for(store).get(store, (item_id for _, item_id in stored))
+    candidates = [Candidate(story_id, item_id, decoded[item_id]) for story_id, item_id in stored]
     chosen = choose_stories(fp, candidates)
     if not chosen:
         return store.items.new_story(now), False, ()
@@ -98,7 +149,7 @@ def store_items(
     new_items = duplicates = 0
     new_stories: list[int] = []
     updated_stories: list[int] = []
-    with store.transaction():
+    with store.transaction(), _forget_decoded_on_error(store):
         for prepared in items:
             item = prepared.item
             existing = store.items.find_exact(feed.id, item)
@@ -109,6 +160,10 @@ def store_items(
                     stored = store.items.get(existing)
                     if stored is not None and stored.story_id is not None and stored.feed_id != feed.id:
                         updated_stories.append(stored.story_id)
+                duplicates += 1
+                continue
+            if store.prune.was_pruned(feed.id, item):
+                # An item of a pruned story, listed again: it was seen (and announced) long ago.
                 duplicates += 1
                 continue
             story_id, joined, absorbed = place_in_story(store, prepared.fingerprint, now)

@@ -74,10 +74,6 @@ class Candidate:
     fingerprint: Fingerprint
 
 
-def _families(bodies: frozenset[str], vocab: Vocabulary) -> frozenset[str]:
-    return frozenset(vocab.body_families.get(body, body) for body in bodies - vocab.neutral_bodies)
-
-
 def conflict(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None) -> str | None:
     """Why ``new`` cannot be in a story that holds ``old`` (None when nothing contradicts)."""
     vocab = vocab or default_vocabulary()
@@ -86,7 +82,7 @@ def conflict(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
         return "relevance"
     if new.countries and old.countries and not new.countries & old.countries:
         return "countries"
-    new_families, old_families = _families(new.bodies, vocab), _families(old.bodies, vocab)
+    new_families, old_families = vocab.families(new.bodies), vocab.families(old.bodies)
     if new_families and old_families and not new_families & old_families:
         return "bodies"
     if new.percents and old.percents and not new.percents & old.percents:

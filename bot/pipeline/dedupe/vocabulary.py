@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,17 @@ class Vocabulary:
     body_families: dict[str, str]
     context_bodies: frozenset[str]
     neutral_bodies: frozenset[str]
+    # Body families by body set, filled as sets are met: an item's bodies come from a few dozen known
+    # ones, the same sets recur, and conflict checks ask for them hundreds of times per stored item.
+    _families: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
+
+    def families(self, bodies: frozenset[str]) -> frozenset[str]:
+        """The families of ``bodies`` (a body outside every family is its own), neutral bodies left out."""
+        found = self._families.get(bodies)
+        if found is None:
+            found = frozenset(self.body_families.get(body, body) for body in bodies - self.neutral_bodies)
+            self._families[bodies] = found
+        return found
 
     def kinds_in(self, text: str) -> frozenset[str]:
         """The event kinds named in ``text`` (already folded: lower case, no accents)."""

@@ -1,0 +1,111 @@
+"""Pruning: old stories leave the database, the keys of their items stay behind as tombstones.
+
+A feed may list an article for months, or re-list an old one; without its keys the bot would take it
+for new and notify again. Tombstones are a few dozen bytes per item and are kept for good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from bot.models import Item
+from storage.feeds import to_text
+
+_UNFINISHED = "('pending', 'sending', 'uncertain')"
+
+
+def guid_key(feed_id: int, guid: str) -> str:
+    """A guid is only unique within its feed."""
+    return f"guid\x1f{feed_id}\x1f{guid}"
+
+
+def link_key(canonical_link: str) -> str:
+    """A canonical link is unique across feeds."""
+    return f"link\x1f{canonical_link}"
+
+
+def hash_key(content_hash: str) -> str:
+    """Identical title and text, whatever the link."""
+    return f"hash\x1f{content_hash}"
+
+
+def item_keys(feed_id: int, item: Item) -> list[str]:
+    """The exact-duplicate keys an incoming item is checked against."""
+    keys = [hash_key(item.content_hash)]
+    if item.guid:
+        keys.append(guid_key(feed_id, item.guid))
+    if item.canonical_link:
+        keys.append(link_key(item.canonical_link))
+    return keys
+
+
+@dataclass(frozen=True)
+class PruneBatch:
+    """What one batch removed."""
+
+    stories: int
+    items: int
+    tombstones: int
+
+
+def _marks(values: Iterable[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+class PruneStore:
+    """Removes stories untouched since a cutoff, keeping their items' keys."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def was_pruned(self, feed_id: int, item: Item) -> bool:
+        """True when this item matches an item removed by pruning."""
+        keys = item_keys(feed_id, item)
+        return (
+            self.db.execute(f"SELECT 1 FROM item_tombstones WHERE key IN ({_marks(keys)}) LIMIT 1", keys).fetchone()
+            is not None
+        )
+
+    def prune_batch(self, cutoff: datetime, now: datetime, limit: int) -> PruneBatch:
+        """Remove up to ``limit`` stories not updated since ``cutoff`` and with nothing left to deliver.
+
+        Runs inside the caller's transaction; one batch keeps the write lock short.
+        """
+        story_ids = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT s.id FROM stories s WHERE s.updated_at < ? AND NOT EXISTS "
+                f"(SELECT 1 FROM outbox o WHERE o.story_id = s.id AND o.state IN {_UNFINISHED}) "
+                "ORDER BY s.updated_at LIMIT ?",
+                (to_text(cutoff), limit),
+            )
+        ]
+        if not story_ids:
+            return PruneBatch(0, 0, 0)
+        stories = _marks(story_ids)
+        item_ids = [row[0] for row in self.db.execute(f"SELECT id FROM items WHERE story_id IN ({stories})", story_ids)]
+        items = _marks(item_ids)
+        keys = {
+            hash_key(row[0])
+            for row in self.db.execute(f"SELECT content_hash FROM items WHERE id IN ({items})", item_ids)
+        }
+        for feed_id, canonical, guid in self.db.execute(
+            f"SELECT feed_id, canonical_link, guid FROM receipts WHERE item_id IN ({items})", item_ids
+        ):
+            keys.add(link_key(canonical))
+            if guid:
+                keys.add(guid_key(feed_id, guid))
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO item_tombstones (key, pruned_at) VALUES (?, ?)",
+            [(key, to_text(now)) for key in keys],
+        )
+        for table in ("story_bands", "story_topics", "story_features", "receipts"):
+            self.db.execute(f"DELETE FROM {table} WHERE item_id IN ({items})", item_ids)
+        self.db.execute(f"DELETE FROM items WHERE id IN ({items})", item_ids)
+        self.db.execute(f"DELETE FROM outbox WHERE story_id IN ({stories})", story_ids)
+        self.db.execute(f"DELETE FROM stories WHERE id IN ({stories})", story_ids)
+        return PruneBatch(len(story_ids), len(item_ids), len(keys))

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
@@ -16,6 +17,16 @@ from storage.feeds import from_text, to_text
 def receipt_key(item: Item) -> str:
     """The per-feed key of a delivered link; items without a usable link are keyed by content."""
     return item.canonical_link or f"urn:content:{item.content_hash}"
+
+
+def same_page(link: str, other: str) -> bool:
+    """Links to one page, allowing an http/https or www. flip (sites move to https or add www.)."""
+
+    def loose(url: str) -> tuple[str, str, str]:
+        parts = urlsplit(url)
+        return parts.netloc.removeprefix("www."), parts.path.rstrip("/"), parts.query
+
+    return link == other or loose(link) == loose(other)
 
 
 def tags_to_columns(tags: Tags) -> tuple[int, str, str, str]:
@@ -78,11 +89,15 @@ class ItemStore:
     def find_exact(self, feed_id: int, item: Item) -> int | None:
         """The stored item this one exactly duplicates: same guid in the feed, same link, same text."""
         if item.guid:
-            row = self.db.execute(
-                "SELECT item_id FROM receipts WHERE feed_id = ? AND guid = ? LIMIT 1", (feed_id, item.guid)
-            ).fetchone()
-            if row:
-                return int(row[0])
+            # A guid identifies an item only with its link: some feeds give every entry the same guid
+            # (the site's URL, a constant), and those entries are different articles (both are kept).
+            rows = self.db.execute(
+                "SELECT item_id, canonical_link FROM receipts WHERE feed_id = ? AND guid = ? LIMIT 20",
+                (feed_id, item.guid),
+            ).fetchall()
+            for item_id, canonical in rows:
+                if not item.canonical_link or same_page(canonical, item.canonical_link):
+                    return int(item_id)
         if item.canonical_link:
             row = self.db.execute(
                 "SELECT item_id FROM receipts WHERE canonical_link = ? LIMIT 1", (item.canonical_link,)

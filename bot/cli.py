@@ -213,6 +213,8 @@ def cmd_feeds(args: argparse.Namespace) -> int:
             for feed in await runtime.db(store.feeds.all):
                 state = "enabled" if feed.enabled else ("disabled" if feed.disabled_reason else "paused")
                 error = feed.disabled_reason or feed.last_error or ""
+                if not error and feed.bozo_reason:
+                    error = f"read despite: {feed.bozo_reason[:200]}"
                 table.add_row(
                     str(feed.id),
                     f"{feed.label}\n{feed.url}" if feed.name else feed.url,

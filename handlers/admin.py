@@ -103,6 +103,8 @@ def _health(feed: FeedRecord) -> str:
         state = f"disabled: {feed.disabled_reason}" if feed.disabled_reason else "paused"
     elif feed.consecutive_failures:
         state = f"failing ({feed.consecutive_failures}×): {feed.last_error}"
+    elif feed.bozo_reason:
+        state = f"ok, read despite: {feed.bozo_reason[:200]}"
     else:
         state = "ok"
     success = f"{feed.last_success_at:%Y-%m-%d %H:%M} UTC" if feed.last_success_at else "never"

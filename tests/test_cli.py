@@ -7,7 +7,7 @@ import pytest
 from bot import app
 from bot.cli import main
 from tests.conftest import KeywordTagger
-from tests.fakes.feed_server import FeedServer
+from tests.fakes.feed_server import FeedServer, rss
 
 DATA = Path(__file__).parent / "data" / "feeds"
 
@@ -130,6 +130,22 @@ def test_disabled_feed_says_so_in_list(
     listing = capsys.readouterr().out
     assert "disabled" in listing
     assert "20 failures" in listing
+
+
+def test_row_22_misdecoded_feed_is_flagged_in_list(
+    tmp_path: Path, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    item = {"title": "Выборы в Казахстане", "link": "https://kz.example/1", "guid": "1", "description": "ЦИК"}
+    # UTF-8 bytes under a KOI8-R declaration: the server's encoding label is wrong
+    body = rss([item]).replace(b'encoding="utf-8"', b'encoding="koi8-r"', 1)
+    feed_server.add("/koi.xml", body=body)
+    config = tmp_path / "feeds.yaml"
+    config.write_text(f"feeds:\n  - url: {feed_server.url('/koi.xml')}\n", encoding="utf-8")
+    db = ["--db", str(tmp_path / "ew.db")]
+    assert main(["poll", "--once", "--config", str(config), *db]) == 0
+    assert "1 new" in capsys.readouterr().out
+    main(["feeds", "list", *db])
+    assert "mis-decoded" in capsys.readouterr().out
 
 
 def test_explain_and_retag(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -115,9 +115,26 @@ def parse_feed(body: bytes, headers: dict[str, str]) -> ParsedFeed:
         raise NotAFeed(f"not a feed ({bozo_reason or 'unrecognised format'})")
     channel = result.get("feed", {})
     language = _text(channel.get("language")) or None
-    return ParsedFeed(
-        title=_text(channel.get("title")) or None,
-        lang=language,
-        entries=entries,
-        bozo_reason=bozo_reason,
-    )
+    title = _text(channel.get("title")) or None
+    if looks_misdecoded(" ".join([title or "", *(entry.title for entry in entries)])):
+        warning = (
+            f"text looks mis-decoded: the declared encoding ({result.get('encoding', 'unknown')}) is probably wrong"
+        )
+        bozo_reason = f"{bozo_reason}; {warning}" if bozo_reason else warning
+    return ParsedFeed(title=title, lang=language, entries=entries, bozo_reason=bozo_reason)
+
+
+# Text decoded with the wrong single-byte table (UTF-8 read as KOI8-R or Latin-1) is full of
+# box-drawing signs and accented Latin capitals; real French or Spanish has a few per cent of them.
+MISDECODED_SHARE = 0.3
+
+
+def looks_misdecoded(text: str) -> bool:
+    """True when over 30% of the letters are box-drawing or Latin-1 supplement characters."""
+    letters = suspicious = 0
+    for char in text:
+        box_drawing = "\u2500" <= char <= "\u259f"
+        if char.isalpha() or box_drawing:
+            letters += 1
+            suspicious += box_drawing or "\u00c0" <= char <= "\u00ff"
+    return letters >= 8 and suspicious > MISDECODED_SHARE * letters

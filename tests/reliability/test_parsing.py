@@ -168,11 +168,24 @@ def test_row_21_declared_encodings_and_boms(declaration: str, encode: object) ->
     assert parsed.title == "Выборы в Казахстане"
 
 
-def test_row_22_utf8_declared_koi8r_does_not_crash() -> None:
-    """Row 22: wrong declared encoding → mojibake, but no crash and an item."""
-    body = rss(item("Выборы"), declaration='<?xml version="1.0" encoding="koi8-r"?>').encode("utf-8")
+def test_row_22_utf8_declared_koi8r_does_not_crash_and_is_flagged() -> None:
+    """Row 22: wrong declared encoding → mojibake, but no crash, an item, and a warning on the feed."""
+    body = rss(item("Выборы в Казахстане"), declaration='<?xml version="1.0" encoding="koi8-r"?>').encode("utf-8")
     [parsed] = items_of(body)
     assert parsed.title
+    reason = parse_feed(body, {}).bozo_reason
+    assert reason is not None
+    assert "mis-decoded" in reason
+    assert "koi8-r" in reason
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Élections présidentielles : l’ODIHR déploie une mission à Abidjan", "Elecciones en España: señalan demoras"],
+)
+def test_row_22_accented_languages_are_not_flagged(title: str) -> None:
+    """Row 22: real French or Spanish text is not taken for mojibake."""
+    assert parse_feed(rss(item(title)).encode("utf-8"), {}).bozo_reason is None
 
 
 def test_row_23_control_characters_are_stripped() -> None:

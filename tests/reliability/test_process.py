@@ -301,3 +301,25 @@ async def test_row_14_temporary_or_broken_redirects_keep_the_stored_url(
         stored = runtime.store.feeds.get(feed.id)
         assert stored is not None
         assert (stored.url, stored.moved_from) == (feed.url, None)
+
+
+async def test_row_7_etag_changing_every_poll_with_expires_0_parses_but_sends_nothing_twice(
+    runtime: Runtime, feed_server: FeedServer
+) -> None:
+    """Row 7: a new ETag and build date on every poll, `Expires: 0` → each poll parses, nothing is new or queued."""
+    await dispatch(Command("subscribe", "all", CHAT, "9"), runtime.build_services())
+    entries = election_items(3)
+    feed = await add(runtime, feed_server.add("/rss", body=rss(entries)), "Feed")
+    assert (await poll_feed(feed, runtime.deps)).new_items == 3
+    queued = runtime.store.outbox.counts()
+    for poll in range(1, 4):
+        body = rss(entries).replace(b"<channel>", f"<channel><lastBuildDate>poll {poll}</lastBuildDate>".encode())
+        feed_server.add("/rss", body=body, headers={"ETag": f'"build-{poll}"', "Expires": "0"})
+        stored = runtime.store.feeds.get(feed.id)
+        assert stored is not None
+        report = await poll_feed(stored, runtime.deps)
+        assert not report.not_modified  # the bytes changed: parsed again
+        assert (report.new_items, report.duplicates) == (0, 3)
+        sent_back = None if poll == 1 else f'"build-{poll - 1}"'
+        assert feed_server.request_headers["/rss"].get("if-none-match") == sent_back
+    assert runtime.store.outbox.counts() == queued

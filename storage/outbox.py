@@ -1,8 +1,10 @@
 """The delivery outbox: one row per (story, chat), moved through its states by the sender.
 
 pending → sending (claimed, committed before the send) → sent | pending (retry later) | dead | dropped.
-A row found in ``sending`` at start-up was in flight during a crash: it becomes ``uncertain`` and is
-sent once more (at-least-once: a rare duplicate beats a missed story).
+A row found in ``sending`` at start-up was in flight during a crash: it becomes ``uncertain``. Before it
+is sent once more, the platform is asked whether the message arrived (Slack can tell, from the message
+metadata; Telegram cannot); when that is unknown it is resent (at-least-once: a rare duplicate beats a
+missed story).
 """
 
 from __future__ import annotations
@@ -31,11 +33,15 @@ class OutboxRow:
     message_id: str | None
     plain: bool
     needs_edit: bool
+    # When the last attempt started (the row's creation before the first): an in-doubt message, if it
+    # arrived, was posted after this.
+    claimed_at: datetime
 
 
 _SELECT = (
     "SELECT o.id, o.story_id, o.chat_row, c.platform, c.chat_id, c.thread_id, c.is_group, o.state, o.attempts, "
-    "o.message_id, o.plain, o.needs_edit FROM outbox o JOIN chats c ON c.id = o.chat_row "
+    "o.message_id, o.plain, o.needs_edit, coalesce(o.claimed_at, o.created_at) FROM outbox o "
+    "JOIN chats c ON c.id = o.chat_row "
 )
 
 
@@ -51,6 +57,7 @@ def _row(row: tuple[Any, ...]) -> OutboxRow:
         message_id=row[9],
         plain=bool(row[10]),
         needs_edit=bool(row[11]),
+        claimed_at=datetime.fromisoformat(row[12]),
     )
 
 
@@ -103,13 +110,13 @@ class OutboxStore:
             )
         return cursor.rowcount == 1
 
-    def mark_sent(self, row_id: int, message_id: str, now: datetime) -> None:
-        """The platform accepted the message."""
+    def mark_sent(self, row_id: int, message_id: str, now: datetime, *, needs_edit: bool = False) -> None:
+        """The platform accepted the message (``needs_edit``: it may show an older version of the story)."""
         with self.db.atomic():
             self.db.execute(
-                "UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, last_error = NULL, needs_edit = 0 "
+                "UPDATE outbox SET state = 'sent', message_id = ?, sent_at = ?, last_error = NULL, needs_edit = ? "
                 "WHERE id = ?",
-                (message_id, to_text(now), row_id),
+                (message_id, to_text(now), int(needs_edit), row_id),
             )
 
     def mark_edited(self, row_id: int) -> None:

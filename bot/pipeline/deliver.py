@@ -12,7 +12,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
 
@@ -35,12 +35,24 @@ GLOBAL_WINDOW_MARGIN = 0.05
 class ChatSender(Protocol):
     """A chat platform, as the outbox worker sees it."""
 
-    async def send(self, chat: ChatRef, summary: Summary, *, plain: bool) -> str:
-        """Post a story; return the platform's message id. Raise DeliveryError subclasses on failure."""
+    async def send(self, chat: ChatRef, summary: Summary, *, plain: bool, delivery_id: int) -> str:
+        """Post a story; return the platform's message id. Raise DeliveryError subclasses on failure.
+
+        ``delivery_id`` (the outbox row) goes with the message where the platform can carry it, so that
+        ``reconcile`` can find the message later.
+        """
         ...
 
     async def edit(self, chat: ChatRef, message_id: str, summary: Summary, *, plain: bool) -> None:
         """Replace a posted story's text (to add later sources)."""
+        ...
+
+    async def reconcile(self, chat: ChatRef, summary: Summary, *, delivery_id: int, since: datetime) -> str | None:
+        """A send begun at ``since`` is in doubt: the message id if the platform shows it arrived.
+
+        None means "not there" or "cannot tell" (a platform without readable history, a failed lookup);
+        the worker then sends again.
+        """
         ...
 
 
@@ -216,14 +228,21 @@ class OutboxWorker:
             await self.db(self.store.outbox.retry, row.id, later, f"{row.chat.platform} is not configured")
             return
         try:
-            message_id = await sender.send(row.chat, summary, plain=row.plain)
+            found = None
+            if row.state == "uncertain":
+                found = await sender.reconcile(row.chat, summary, delivery_id=row.id, since=row.claimed_at)
+            if found is not None:
+                log.info("story %s had reached %s after all; not sent again", row.story_id, row.chat.key)
+            message_id = found or await sender.send(row.chat, summary, plain=row.plain, delivery_id=row.id)
         except DeliveryError as error:
             await self._failed(row, error)
         except Exception as error:
             log.exception("unexpected error sending story %s to %s", row.story_id, row.chat.key)
             await self._failed(row, SendFailed(f"{type(error).__name__}: {error}"))
         else:
-            await self.db(self.store.outbox.mark_sent, row.id, message_id, self.clock.now())
+            # A message found by reconciling shows the story as it was then; sources added since come by an edit.
+            stale = found is not None
+            await self.db(self.store.outbox.mark_sent, row.id, message_id, self.clock.now(), needs_edit=stale)
 
     async def _failed(self, row: OutboxRow, error: DeliveryError) -> None:
         now = self.clock.now()

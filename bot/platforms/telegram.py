@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from telegram import BotCommand, LinkPreviewOptions, Message, Update
@@ -163,8 +163,8 @@ class TelegramSender:
     def __init__(self, application: Application) -> None:  # type: ignore[type-arg]
         self.bot = application.bot
 
-    async def send(self, chat: ChatRef, summary: Summary, *, plain: bool) -> str:
-        """Post a story; return its message id."""
+    async def send(self, chat: ChatRef, summary: Summary, *, plain: bool, delivery_id: int) -> str:
+        """Post a story; return its message id (a message cannot carry ``delivery_id``)."""
         try:
             message: Message = await self.bot.send_message(
                 chat_id=int(chat.chat_id),
@@ -176,6 +176,10 @@ class TelegramSender:
         except TelegramError as error:
             raise translate_error(error) from error
         return str(message.message_id)
+
+    async def reconcile(self, chat: ChatRef, summary: Summary, *, delivery_id: int, since: datetime) -> str | None:
+        """Bots cannot read a chat's history, so an in-doubt send is never known to have arrived: resend."""
+        return None
 
     async def edit(self, chat: ChatRef, message_id: str, summary: Summary, *, plain: bool) -> None:
         """Replace a story message (to list later sources)."""

@@ -1,10 +1,12 @@
 """A fake Slack Web API on 127.0.0.1 (aiohttp, in the test's event loop) for the real slack_sdk client.
 
-It answers auth.test, chat.postMessage, chat.update, chat.postEphemeral, users.info and slash-command
-``response_url`` posts, and serves Socket Mode (apps.connections.open and a WebSocket that pushes
-envelopes to the bot and records its acks). Every call is recorded in ``calls`` and every
-message-like call in the ``sent`` queue; the next calls of a method for a channel can be told to fail
-(429 with Retry-After, ``{"ok": false, "error": "channel_not_found"}``, …).
+It answers auth.test, chat.postMessage, chat.update, chat.postEphemeral, conversations.history,
+users.info and slash-command ``response_url`` posts, and serves Socket Mode (apps.connections.open and a
+WebSocket that pushes envelopes to the bot and records its acks). Every call is recorded in ``calls``
+and every message-like call in the ``sent`` queue; posted messages (with their metadata) make up each
+channel's ``history``. The next calls of a method for a channel can be told to fail (429 with
+Retry-After, ``{"ok": false, "error": "channel_not_found"}``, …) or to succeed and then drop the
+connection before answering (``drop_after_accept``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +57,16 @@ def rate_limited(seconds: int) -> Failure:
 class FakeSlack:
     """The fake server. ``api_url`` goes to AsyncWebClient's ``base_url``; ``response_url()`` into payloads."""
 
-    def __init__(self, token: str = "xoxb-test-token", app_token: str = "xapp-test-token") -> None:
+    def __init__(
+        self,
+        token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
+        now: Callable[[], float] = lambda: 1_700_000_000.0,
+    ) -> None:
         self.token = token
+        self.now = now
+        self.history: dict[str, list[dict[str, Any]]] = {}
+        self.drops: dict[tuple[str, str], int] = {}
         self.app_token = app_token
         self.socket_acks: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._socket: web.WebSocketResponse | None = None
@@ -99,6 +110,20 @@ class FakeSlack:
         """Make the next calls of ``method`` for ``channel`` answer with these failures, in order."""
         self.failures.setdefault((method, channel), []).extend(answers)
 
+    def drop_after_accept(self, method: str, channel: str, times: int = 1) -> None:
+        """The next calls of ``method`` for ``channel`` take effect, then the connection closes unanswered."""
+        self.drops[(method, channel)] = self.drops.get((method, channel), 0) + times
+
+    def someone_posts(self, channel: str, text: str, user: str = "U1") -> None:
+        """A person writes in the channel (it shows in its history)."""
+        self.history.setdefault(channel, []).append(
+            {"type": "message", "user": user, "text": text, "ts": self._next_ts()}
+        )
+
+    def visible(self, channel: str) -> list[dict[str, Any]]:
+        """The messages people see in a channel, oldest first."""
+        return list(self.history.get(channel, []))
+
     async def next_sent(self, timeout: float = 5.0) -> Call:
         """The next message-like call (post, update, ephemeral, response_url), failed or not."""
         return await asyncio.wait_for(self.sent.get(), timeout)
@@ -114,7 +139,7 @@ class FakeSlack:
                 params.update(await request.json())
             else:
                 params.update({key: value for key, value in (await request.post()).items() if isinstance(value, str)})
-        for key in ("blocks",):
+        for key in ("blocks", "metadata"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         return params
@@ -138,6 +163,12 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
         result: dict[str, Any] = handler(params)
         await self._record(call)
+        key = (method, str(params.get("channel")))
+        if self.drops.get(key):
+            self.drops[key] -= 1
+            call.params["_dropped"] = True
+            assert request.transport is not None
+            request.transport.close()
         return web.json_response({"ok": True, **result})
 
     async def push(self, kind: str, payload: dict[str, Any], envelope_id: str, timeout: float = 5.0) -> None:
@@ -177,7 +208,7 @@ class FakeSlack:
         return web.Response(text="ok")
 
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        return f"{int(self.now())}.{next(self._ts):06d}"
 
     def _m_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -191,10 +222,33 @@ class FakeSlack:
 
     def _m_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         ts = self._next_ts()
+        message = {"type": "message", "bot_id": "BBOT", "text": params.get("text"), "ts": ts}
+        if params.get("metadata"):
+            message["metadata"] = params["metadata"]
+        self.history.setdefault(params["channel"], []).append(message)
         return {"channel": params["channel"], "ts": ts, "message": {"text": params.get("text"), "ts": ts}}
 
     def _m_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        for message in self.history.get(params["channel"], []):
+            if message["ts"] == params["ts"]:
+                message["text"] = params.get("text")
         return {"channel": params["channel"], "ts": params["ts"], "text": params.get("text")}
+
+    def _m_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Newest first, after ``oldest`` (exclusive), ``limit`` a page; metadata only if asked for."""
+        oldest = float(params.get("oldest") or 0)
+        newest_first = [m for m in reversed(self.history.get(params["channel"], [])) if float(m["ts"]) > oldest]
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = newest_first[start : start + limit]
+        if str(params.get("include_all_metadata")).lower() not in {"1", "true"}:
+            page = [{key: value for key, value in m.items() if key != "metadata"} for m in page]
+        more = start + limit < len(newest_first)
+        return {
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def _m_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"message_ts": self._next_ts()}

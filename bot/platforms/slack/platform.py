@@ -65,7 +65,9 @@ class SlackPlatform:
             )
         self.client = AsyncWebClient(token=token, base_url=api_url or AsyncWebClient.BASE_URL)
         self.app = build_slack_app(services, self.client, signing_secret)
-        self.sender = SlackSender(self.client)
+        # Its own client: slack_sdk's default handler resends a post when the connection drops, before
+        # anyone could check whether Slack had accepted it.
+        self.sender = SlackSender(AsyncWebClient(token=token, base_url=self.client.base_url, retry_handlers=[]))
         self.app_token = app_token
         self.host = host
         self.port = port

@@ -10,8 +10,7 @@ import hashlib
 import logging
 import weakref
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -47,7 +46,7 @@ class PollDeps:
 
 
 # Decoded fingerprints kept per store: busy days bring the same candidates back for many items, and a
-# stored item's features never change. Bounded, as each decoded fingerprint takes a few KB.
+# stored item's features never change (see ``put`` for reused ids). Bounded: each takes a few KB.
 DECODED_FINGERPRINTS = 4_000
 
 
@@ -76,9 +75,16 @@ class _DecodedFingerprints:
             self._items.popitem(last=False)
         return found
 
-    def clear(self) -> None:
-        """Forget everything (a rolled-back transaction may have read items whose ids will be reused)."""
-        self._items.clear()
+    def put(self, item_id: int, fp: Fingerprint) -> None:
+        """Keep a just stored item's fingerprint, replacing whatever an earlier item of that id left.
+
+        Every item is stored through here, so an id reused after pruning or a rollback never
+        reaches the cache's old entry.
+        """
+        self._items[item_id] = fp
+        self._items.move_to_end(item_id)
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 _decoded: weakref.WeakKeyDictionary[Store, _DecodedFingerprints] = weakref.WeakKeyDictionary()
@@ -89,15 +95,6 @@ def _decoded_for(store: Store) -> _DecodedFingerprints:
     if cache is None:
         cache = _decoded[store] = _DecodedFingerprints(DECODED_FINGERPRINTS)
     return cache
-
-
-@contextmanager
-def _forget_decoded_on_error(store: Store) -> Iterator[None]:
-    try:
-        yield
-    except BaseException:
-        _decoded_for(store).clear()
-        raise
 
 
 def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, bool, tuple[int, ...]]:
@@ -122,6 +119,7 @@ def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, b
 
 def record_fingerprint(store: Store, story_id: int, item_id: int, fp: Fingerprint) -> None:
     """File a stored item's fingerprint so later items can be compared with it."""
+    _decoded_for(store).put(item_id, fp)
     store.stories.record(
         story_id,
         item_id,
@@ -149,7 +147,7 @@ def store_items(
     new_items = duplicates = 0
     new_stories: list[int] = []
     updated_stories: list[int] = []
-    with store.transaction(), _forget_decoded_on_error(store):
+    with store.transaction():
         for prepared in items:
             item = prepared.item
             existing = store.items.find_exact(feed.id, item)

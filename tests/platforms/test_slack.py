@@ -37,10 +37,11 @@ from bot.platforms.slack import (
     render_reply,
     to_command,
 )
+from bot.platforms.slack import commands as slack_commands
 from bot.runner import serve
 from bot.settings import Settings
-from handlers import COMMANDS
-from handlers.types import Reply, Services
+from handlers import COMMANDS, dispatch
+from handlers.types import Command, Reply, Services
 from tests.fakes.feed_server import FeedServer, rss
 from tests.fakes.slack_api import Call, FakeSlack, error, rate_limited
 from tests.fakes.telegram_api import FakeTelegram
@@ -385,6 +386,67 @@ async def test_mention_runs_a_command_and_a_retried_event_is_handled_once(
     assert private.params["user"] == "U1"
     assert "I don't know /frobnicate" in text_of(private)
     assert len(slack.posted_to("C1")) == 1
+
+
+class SlowDispatch:
+    """``dispatch`` that holds every command until the test opens the gate: work slower than Slack's 3 s."""
+
+    def __init__(self) -> None:
+        self.gate = asyncio.Event()
+        self.started: list[str] = []
+
+    async def __call__(self, cmd: Command, services: Services) -> list[Reply]:
+        self.started.append(f"{cmd.name} {cmd.chat.chat_id}")
+        await self.gate.wait()
+        return await dispatch(cmd, services)
+
+
+@pytest.fixture
+def slow_dispatch(monkeypatch: pytest.MonkeyPatch) -> SlowDispatch:
+    slow = SlowDispatch()
+    monkeypatch.setattr(slack_commands, "dispatch", slow)
+    return slow
+
+
+async def test_row_53_slow_work_is_acked_at_once_and_a_retry_is_not_run_again(
+    make_bot: type[SlackBot], slack: FakeSlack, slow_dispatch: SlowDispatch
+) -> None:
+    """Row 53: while the work is still running, the command and the mention are acked (HTTP 200) well within
+    Slack's 3 s, so Slack has no reason to retry; a retry that comes anyway starts nothing; replies follow."""
+    bot = await make_bot().start()
+    retry = {"X-Slack-Retry-Num": "1"}
+    async with asyncio.timeout(1.0):  # acks do not wait for the work
+        assert await bot.command("subscriptions", channel="C1") == 200
+        assert await bot.mention("<@UBOT> subscriptions", channel="C2", event_id="EvSlow") == 200
+        assert await bot.mention("<@UBOT> subscriptions", channel="C2", event_id="EvSlow", **retry) == 200
+    assert slack.sent.empty(), "no reply before the work is done"
+
+    slow_dispatch.gate.set()
+    replies = {call.method: call for call in [await slack.next_sent(), await slack.next_sent()]}
+    assert set(replies) == {"response_url", "chat.postMessage"}
+    assert text_of(replies["response_url"]).startswith("This chat has no subscriptions.")
+    assert replies["chat.postMessage"].params["channel"] == "C2"
+    await bot.stop()
+    assert slack.sent.empty(), "one answer per command"
+    assert sorted(slow_dispatch.started) == ["subscriptions C1", "subscriptions C2"], "the retry started nothing"
+
+
+async def test_row_53_socket_mode_acks_before_slow_work_finishes(
+    make_bot: type[SlackBot], slack: FakeSlack, runtime: Runtime, slow_dispatch: SlowDispatch
+) -> None:
+    """Row 53 in Socket Mode: each envelope is acked while its work is still held."""
+    runtime.settings = runtime.settings.model_copy(
+        update={"slack_app_token": slack.app_token, "slack_signing_secret": None}
+    )
+    bot = await make_bot().start()
+    await slack.push("slash_commands", bot.command_payload("subscriptions", channel="D1"), "env-1")
+    await slack.push("events_api", bot.event_payload("<@UBOT> subscriptions", channel="D2", event_id="EvS"), "env-2")
+    acks = {(await slack.next_ack(timeout=1.0))["envelope_id"] for _ in range(2)}
+    assert acks == {"env-1", "env-2"}
+    assert slack.sent.empty(), "no reply before the work is done"
+    slow_dispatch.gate.set()
+    assert {(await slack.next_sent()).method for _ in range(2)} == {"response_url", "chat.postMessage"}
+    assert sorted(slow_dispatch.started) == ["subscriptions D1", "subscriptions D2"]
 
 
 async def test_unsigned_requests_are_refused_and_change_nothing(
@@ -735,7 +797,7 @@ def test_manifest_and_readme_cover_every_command() -> None:
     assert slash["url"].endswith(EVENTS_PATH)
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_mention"]
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"commands", "chat:write", "app_mentions:read", "users:read"} <= scopes
+    assert {"commands", "chat:write", "app_mentions:read", "users:read", "channels:history", "groups:history"} <= scopes
     described = slash["description"] + " " + slash["usage_hint"]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     slack_section = readme.split("## Slack", 1)[1].split("\n## ", 1)[0]

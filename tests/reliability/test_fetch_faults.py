@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.errors import BodyTooLarge, NetworkError
@@ -71,6 +72,51 @@ async def test_row_15_self_signed_certificate_is_a_tls_error(
     threading.Thread(target=serve_once_per_connection, args=(server, answer, self_signed), daemon=True).start()
     async with build_http_client("test") as client:
         with pytest.raises(NetworkError, match=r"^TLS error: .*certificate"):
+            await fetch(client, f"https://127.0.0.1:{port}/feed", Validators(), FetchLimits(total_timeout=5), START)
+
+
+EXPIRED_CA_CONFIG = """[ca]
+default_ca = signing
+[signing]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = any
+copy_extensions = copy
+[any]
+commonName = supplied
+"""
+
+
+@pytest.fixture
+def expired_certificate(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server context with a certificate for 127.0.0.1 that expired in 2020, and the certificate to trust."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    (tmp_path / "index.txt").write_text("")
+    (tmp_path / "serial").write_text("01\n")
+    (tmp_path / "ca.cnf").write_text(EXPIRED_CA_CONFIG)
+    request = "req -new -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1"
+    sign = "ca -selfsign -batch -config ca.cnf -in req.csr -startdate 20200101000000Z -enddate 20200102000000Z"
+    for command in (f"{request} -keyout key.pem -out req.csr", f"{sign} -keyfile key.pem -out cert.pem"):
+        subprocess.run(["openssl", *command.split()], check=True, capture_output=True, cwd=tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return context, tmp_path / "cert.pem"
+
+
+async def test_row_15_expired_certificate_is_a_tls_error_even_when_trusted(
+    raw_server: tuple[socket.socket, int], expired_certificate: tuple[ssl.SSLContext, Path]
+) -> None:
+    """Row 15: an expired certificate (trusted, right host) → "certificate has expired", no fallback."""
+    server, port = raw_server
+    server_context, certificate = expired_certificate
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\n<rss>"
+    threading.Thread(target=serve_once_per_connection, args=(server, answer, server_context), daemon=True).start()
+    trusting = ssl.create_default_context(cafile=str(certificate))
+    async with build_http_client("test", transport=httpx.AsyncHTTPTransport(verify=trusting)) as client:
+        with pytest.raises(NetworkError, match=r"^TLS error: .*certificate has expired"):
             await fetch(client, f"https://127.0.0.1:{port}/feed", Validators(), FetchLimits(total_timeout=5), START)
 
 

@@ -29,7 +29,7 @@ from bot.pipeline.fetch import (
 )
 from bot.pipeline.parse import parse_feed
 from bot.pipeline.poll import PollDeps
-from bot.pipeline.prepare import Preparer, ProcessPreparer, ThreadPreparer
+from bot.pipeline.prepare import Preparer, ProcessPreparer, ThreadPreparer, load_tagger
 from bot.pipeline.route import Router
 from bot.pipeline.summarise import Labels, summarise
 from bot.settings import Settings, load_feeds
@@ -72,13 +72,6 @@ class LazyTagger:
     def tag(self, title: str, text: str, lang: str | None) -> Tags:
         """Tag with the loaded tagger."""
         return self._get().tag(title, text, lang)
-
-
-def load_tagger() -> TaggerLike:
-    """The tagger with the bundled knowledge (built once per process: a few hundred ms)."""
-    from bot.pipeline.tag import Tagger
-
-    return Tagger.load()
 
 
 @dataclass

@@ -192,11 +192,16 @@ LANGID_LANGUAGES: tuple[str, ...] = tuple(
 @functools.cache
 def _langid_identifier() -> Any:
     # Loading the model takes most of a second: once per process, and only when a text needs it.
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    # Built from the supported languages' columns alone: set_languages() would keep the full
+    # probability table (~28 MB of the ~80 MB model) beside its slice, in every process.
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from py3langid.modelio import load_model
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE)
-    identifier.set_languages(list(LANGID_LANGUAGES))
-    return identifier
+    ptc, pc, classes, nextmove, row, output = load_model(MODEL_DIR / MODEL_FILE)
+    keep = [index for index, lang in enumerate(classes) if lang in LANGID_LANGUAGES]
+    return LanguageIdentifier(
+        ptc[:, keep].copy(), pc[keep], [classes[index] for index in keep], nextmove, output, tk_row=row
+    )
 
 
 class LangidDetector:

@@ -16,12 +16,15 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.models import FeedRecord, Item, ParsedFeed, Tags
 from bot.pipeline.dedupe import Fingerprint, fingerprint
 from bot.pipeline.normalise import LangidDetector, LanguageDetector, feed_language, normalise, plain_text
 from bot.pipeline.parse import parse_feed
+
+if TYPE_CHECKING:
+    from bot.pipeline.tag import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,17 @@ class ThreadPreparer:
         """Nothing to release."""
 
 
+def load_tagger() -> Tagger:
+    """The tagger with the bundled knowledge (built once per process: a few hundred ms).
+
+    Defined here, not in the composition root: worker processes import what the pickled loader
+    names, and this module needs none of the bot's network and chat modules.
+    """
+    from bot.pipeline.tag import Tagger
+
+    return Tagger.load()
+
+
 _worker_tagger: Tagging | None = None
 _worker_detect: LanguageDetector | None = None
 
@@ -127,11 +141,13 @@ WARM_UP = (
 
 def _start_worker(load_tagger: Callable[[], Tagging]) -> None:
     global _worker_tagger, _worker_detect
-    _worker_tagger = load_tagger()
+    # The language model first: loading it briefly needs more memory than it keeps, which the
+    # tagger loaded after it then reuses instead of raising the process's peak.
     _worker_detect = LangidDetector()
+    _worker_detect(WARM_UP[0][1])
+    _worker_tagger = load_tagger()
     for lang, sentence in WARM_UP:
         _worker_tagger.tag(sentence, sentence, lang)
-    _worker_detect(WARM_UP[0][1])
 
 
 def _prepare_in_worker(body: bytes, headers: dict[str, str], feed: FeedRecord, now: datetime) -> Prepared:

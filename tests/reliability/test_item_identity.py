@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from bot.app import Runtime
-from bot.models import ChatRef, FeedConfig, FeedRecord
+from bot.models import ChatRef
 from bot.pipeline.poll import poll_feed
 from handlers import dispatch
 from handlers.types import Command
 from tests.fakes.feed_server import FeedServer, rss
+from tests.pipeline.test_poll import add_feed, fresh
 
 CHAT = ChatRef("telegram", "9", None)
-
-
-async def add(runtime: Runtime, url: str) -> FeedRecord:
-    return await runtime.db(runtime.store.feeds.add, FeedConfig(url, "Wire", None, 600), runtime.clock.now(), "config")
-
-
-async def fresh(runtime: Runtime, feed: FeedRecord) -> FeedRecord:
-    record = await runtime.db(runtime.store.feeds.get, feed.id)
-    assert record is not None
-    return record
 
 
 async def test_row_31_same_guid_on_different_articles_keeps_both(runtime: Runtime, feed_server: FeedServer) -> None:
@@ -34,7 +25,7 @@ async def test_row_31_same_guid_on_different_articles_keeps_both(runtime: Runtim
         for n in range(3)
     ]
     url = feed_server.add("/cec.xml", body=rss(entries))
-    feed = await add(runtime, url)
+    feed = await add_feed(runtime, url)
     assert (await poll_feed(feed, runtime.deps)).new_items == 3
     feed_server.add("/cec.xml", body=rss([*entries, entries[0]]))  # another body: parsed again
     report = await poll_feed(await fresh(runtime, feed), runtime.deps)
@@ -54,7 +45,7 @@ async def test_row_32_scheme_and_subdomain_flip_with_an_edited_title_sends_nothi
         "description": "International observers said the count in several districts lacked transparency, "
         "citing late protocols and restricted access for citizen observers at polling stations.",
     }
-    feed = await add(runtime, feed_server.add("/news.xml", body=rss([article])))
+    feed = await add_feed(runtime, feed_server.add("/news.xml", body=rss([article])))
     first = await poll_feed(feed, runtime.deps)
     assert len(first.new_story_ids) == 1
     flipped = {

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.app import Runtime
 from bot.clock import FrozenClock
-from bot.models import ChatRef, FeedConfig, FeedRecord
+from bot.models import ChatRef
 from bot.pipeline.poll import poll_feed
 from bot.retention import prune
 from handlers import dispatch
 from handlers.types import Command
 from tests.fakes.feed_server import FeedServer, rss
+from tests.pipeline.test_poll import add_feed, fresh
 
 CHAT = ChatRef("telegram", "9", None)
 DAY = 86_400.0
@@ -27,16 +28,6 @@ def articles(prefix: str, count: int) -> list[dict[str, str]]:
     ]
 
 
-async def add(runtime: Runtime, url: str) -> FeedRecord:
-    return await runtime.db(runtime.store.feeds.add, FeedConfig(url, "Wire", None, 600), runtime.clock.now(), "config")
-
-
-async def fresh(runtime: Runtime, feed: FeedRecord) -> FeedRecord:
-    record = await runtime.db(runtime.store.feeds.get, feed.id)
-    assert record is not None
-    return record
-
-
 def deliver_all(runtime: Runtime) -> None:
     now = runtime.clock.now()
     for row in runtime.store.outbox.due(now, 100):
@@ -51,7 +42,7 @@ async def test_row_34_old_items_listed_again_after_pruning_are_not_new(
     await dispatch(Command("subscribe", "all", CHAT, "9"), runtime.build_services())
     old = articles("old", 3)
     url = feed_server.add("/wire.xml", body=rss(old))
-    feed = await add(runtime, url)
+    feed = await add_feed(runtime, url)
     assert (await poll_feed(feed, runtime.deps)).new_items == 3
     deliver_all(runtime)
     clock.advance(400 * DAY)
@@ -67,7 +58,7 @@ async def test_row_34_old_items_listed_again_after_pruning_are_not_new(
     report = await poll_feed(await fresh(runtime, feed), runtime.deps)
     assert (report.new_items, report.duplicates) == (1, 3)
     # Another outlet carrying one of the pruned links is recognised too.
-    other = await add(runtime, feed_server.add("/other.xml", body=rss([old[1]])))
+    other = await add_feed(runtime, feed_server.add("/other.xml", body=rss([old[1]])))
     assert (await poll_feed(other, runtime.deps)).new_items == 0
     assert [row.story_id for row in runtime.store.outbox.due(runtime.clock.now(), 100)] == list(report.new_story_ids)
 
@@ -77,10 +68,10 @@ async def test_row_34_recent_or_undelivered_stories_are_kept(
 ) -> None:
     """Row 34: only stories untouched past the cutoff and with nothing left to deliver are pruned."""
     await dispatch(Command("subscribe", "all", CHAT, "9"), runtime.build_services())
-    feed = await add(runtime, feed_server.add("/a.xml", body=rss(articles("a", 2))))
+    feed = await add_feed(runtime, feed_server.add("/a.xml", body=rss(articles("a", 2))))
     await poll_feed(feed, runtime.deps)  # two stories, still pending delivery
     clock.advance(400 * DAY)
-    recent = await add(runtime, feed_server.add("/b.xml", body=rss(articles("b", 1))))
+    recent = await add_feed(runtime, feed_server.add("/b.xml", body=rss(articles("b", 1))))
     await poll_feed(recent, runtime.deps)
     deliver_all(runtime)
     stored = runtime.store.items.count()
@@ -95,7 +86,7 @@ async def test_row_34_pending_delivery_blocks_pruning(
 ) -> None:
     """Row 34: a story whose delivery is still pending is never pruned, however old."""
     await dispatch(Command("subscribe", "all", CHAT, "9"), runtime.build_services())
-    feed = await add(runtime, feed_server.add("/a.xml", body=rss(articles("a", 2))))
+    feed = await add_feed(runtime, feed_server.add("/a.xml", body=rss(articles("a", 2))))
     await poll_feed(feed, runtime.deps)
     clock.advance(400 * DAY)
     totals = await prune(runtime.store, runtime.db, runtime.clock, keep_days=30, batch_stories=1)

@@ -691,7 +691,7 @@ def build(args: argparse.Namespace, workdir: Path, server: ServerProcess, files:
     has_tagger = (Path(__file__).resolve().parent.parent / "bot" / "pipeline" / "tag").is_dir()
     if has_tagger and not args.no_tagger and args.workers != 1:
         tagger = None
-        tagger_note = f"real tagger, loaded in each of {args.workers or os.cpu_count()} worker processes"
+        tagger_note = "real tagger, loaded in each of {workers} worker processes"
     elif has_tagger and not args.no_tagger:
         tagger = load_tagger()
         tagger_note = f"real tagger (bot.pipeline.tag), loaded in {time.perf_counter() - start:.1f} s"
@@ -699,6 +699,7 @@ def build(args: argparse.Namespace, workdir: Path, server: ServerProcess, files:
         tagger = _TrivialTagger()
         tagger_note = "TRIVIAL tagger (no bot/pipeline/tag or --no-tagger): tagging cost NOT included"
     runtime = build_runtime(settings, tagger=tagger)
+    tagger_note = tagger_note.format(workers=getattr(runtime.deps.prepare, "workers", 1))
     now = runtime.clock.now()
     for file in files:
         runtime.store.feeds.add(
@@ -919,7 +920,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=Settings.model_fields["fetch_concurrency"].default)
     parser.add_argument("--seed", type=int, default=20260427)
     parser.add_argument(
-        "--workers", type=int, default=0, help="preparing processes as in production (0: one per core; 1: a thread)"
+        "--workers", type=int, default=0, help="preparing processes as in production (0: the default; 1: a thread)"
     )
     parser.add_argument("--no-tagger", action="store_true", help="use a trivial tagger (isolates tagging cost)")
     parser.add_argument(

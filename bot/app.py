@@ -161,8 +161,15 @@ def parse_admins(text: str) -> frozenset[str]:
 
 
 def prepare_workers(settings: Settings) -> int:
-    """Worker processes for parsing and tagging: the setting, or one per core."""
-    return settings.prepare_workers or (os.cpu_count() or 1)
+    """Worker processes for parsing and tagging; 0 means a thread of the main process.
+
+    The setting when given (1: a thread). By default one per core but one: the main process needs
+    a core of its own for the database thread, which stores every item, and each worker holds its
+    own tagger and language model (about 170 MB). A single core gets a thread.
+    """
+    if settings.prepare_workers == 1:
+        return 0
+    return settings.prepare_workers or max((os.cpu_count() or 1) - 1, 0)
 
 
 def build_runtime(
@@ -195,7 +202,7 @@ def build_runtime(
     # One tagger for the process: the thread preparer, labels and chat commands share it.
     tagger = given or LazyTagger(load_tagger)
     preparer: Preparer
-    if given is None and prepare_workers(settings) > 1:
+    if given is None and prepare_workers(settings):
         preparer = ProcessPreparer(prepare_workers(settings), load_tagger)
     else:
         preparer = ThreadPreparer(tagger)

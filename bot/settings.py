@@ -170,7 +170,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=10 * 1024 * 1024, description="largest feed body downloaded")
     fetch_concurrency: int = Field(default=16, description="feeds fetched at once")
     prepare_workers: int = Field(
-        default=0, ge=0, description="processes that parse and tag feeds (0: one per core; 1: a thread, no processes)"
+        default=0,
+        ge=0,
+        description="processes that parse and tag feeds (0: one per core but one; 1: a thread, no processes)",
     )
     fetch_timeout: float = Field(default=30.0, description="overall seconds allowed for one fetch")
     retention_days: int = Field(

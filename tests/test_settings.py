@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import app
 from bot.errors import ConfigError
 from bot.models import FeedConfig
 from bot.settings import Settings, dump_feeds_yaml, load_feeds, parse_duration, parse_feeds_yaml
@@ -84,3 +85,13 @@ def test_environment_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.db == Path("/tmp/x.db")
     assert settings.telegram_bot_token == "123:abc"
     assert settings.slack_port == 4000
+
+
+@pytest.mark.parametrize(
+    ("setting", "cores", "processes"), [(0, 2, 1), (0, 8, 7), (0, 1, 0), (0, None, 0), (1, 8, 0), (3, 2, 3)]
+)
+def test_prepare_workers_leave_the_main_process_a_core(
+    monkeypatch: pytest.MonkeyPatch, setting: int, cores: int | None, processes: int
+) -> None:
+    monkeypatch.setattr(app.os, "cpu_count", lambda: cores)
+    assert app.prepare_workers(Settings(prepare_workers=setting)) == processes

@@ -2,8 +2,8 @@
 
 This is the CPU-heavy part of a poll (parse → normalise → tag → fingerprint). It never runs on the
 event loop: ``ThreadPreparer`` runs it in a worker thread; ``ProcessPreparer`` runs it in worker
-processes, one per core, so that parsing and tagging use every core despite the GIL. Each worker
-process loads the tagger once, when it starts.
+processes, so that parsing and tagging use the cores the database thread leaves free despite the GIL.
+Each worker process loads the tagger once, when it starts.
 """
 
 from __future__ import annotations

@@ -150,17 +150,16 @@ class StoryStore:
         if not story_ids:
             return []
         # The newest items of each story speak for it: a story carried by dozens of outlets would
-        # otherwise be read whole for every new item that might join it. Only the story index is read.
-        per_story = (
-            "SELECT * FROM (SELECT story_id, item_id FROM story_features "
-            "WHERE story_id = ? ORDER BY item_id DESC LIMIT ?)"
-        )
-        params = [value for story_id in story_ids for value in (story_id, MAX_ITEMS_PER_STORY)]
-        rows = self.db.execute(
-            " UNION ALL ".join([per_story] * len(story_ids)) + " ORDER BY item_id DESC LIMIT ?",
-            (*params, MAX_CANDIDATE_ITEMS),
-        ).fetchall()
-        return [(row[0], row[1]) for row in rows]
+        # otherwise be read whole for every new item that might join it. Only the story index is read,
+        # one short statement per story: cheaper than one UNION ALL of dozens of them.
+        rows: list[tuple[int, int]] = []
+        for story_id in story_ids:
+            rows += self.db.execute(
+                "SELECT story_id, item_id FROM story_features WHERE story_id = ? ORDER BY item_id DESC LIMIT ?",
+                (story_id, MAX_ITEMS_PER_STORY),
+            ).fetchall()
+        rows.sort(key=lambda row: row[1], reverse=True)
+        return rows[:MAX_CANDIDATE_ITEMS]
 
     def features(self, item_ids: Iterable[int]) -> list[StoredFingerprint]:
         """The stored features of these items."""

@@ -215,7 +215,47 @@ async def _fail(feed: FeedRecord, error: FetchError, deps: PollDeps, now: dateti
     return PollReport(feed.id, feed.label, error=error.message, disabled=decision.disable)
 
 
-async def poll_feed(feed: FeedRecord, deps: PollDeps) -> PollReport:
+NotModifiedMark = tuple[int, datetime, int, datetime]
+
+
+def _record_not_modified(store: Store, marks: list[NotModifiedMark]) -> None:
+    with store.transaction():
+        for feed_id, now, status, next_poll in marks:
+            store.feeds.record_not_modified(feed_id, now, status, next_poll)
+
+
+class _NotModifiedMarks:
+    """Unchanged feeds' poll state, written together: marks arriving while one write runs share the
+    next transaction, so a re-poll where nothing changed commits (and syncs to disk) a few times, not
+    once per feed."""
+
+    def __init__(self, deps: PollDeps) -> None:
+        self._deps = deps
+        self._marks: list[NotModifiedMark] = []
+        self._written: asyncio.Future[None] | None = None
+        self._writing: asyncio.Task[None] | None = None
+
+    async def add(self, mark: NotModifiedMark) -> None:
+        """Record one feed's mark; returns once it is committed."""
+        self._marks.append(mark)
+        if self._written is None:
+            self._written = asyncio.get_running_loop().create_future()
+            self._writing = asyncio.create_task(self._write(self._writing, self._written))
+        await asyncio.shield(self._written)
+
+    async def _write(self, previous: asyncio.Task[None] | None, written: asyncio.Future[None]) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        marks, self._marks, self._written = self._marks, [], None
+        try:
+            await self._deps.db(_record_not_modified, self._deps.store, marks)
+        except Exception as exc:
+            written.set_exception(exc)
+        else:
+            written.set_result(None)
+
+
+async def poll_feed(feed: FeedRecord, deps: PollDeps, marks: _NotModifiedMarks | None = None) -> PollReport:
     """Poll one feed and return what happened. Feed errors are recorded, never raised."""
     now = deps.clock.now()
     validators = Validators(feed.etag, feed.last_modified)
@@ -225,7 +265,7 @@ async def poll_feed(feed: FeedRecord, deps: PollDeps) -> PollReport:
         body_hash = hashlib.sha256(fetched.body).hexdigest()
         if fetched.not_modified or body_hash == feed.body_hash:
             next_poll = after_success(now, feed.interval_seconds).at
-            await deps.db(deps.store.feeds.record_not_modified, feed.id, now, fetched.status, next_poll)
+            await (marks or _NotModifiedMarks(deps)).add((feed.id, now, fetched.status, next_poll))
             return PollReport(feed.id, feed.label, not_modified=True)
         prepared = await deps.prepare(fetched.body, fetched.headers, feed, now)
     except FetchError as error:
@@ -254,11 +294,12 @@ async def poll_feeds(
 ) -> list[PollReport]:
     """Poll many feeds at once, at most ``concurrency`` in flight; one failing feed never stops the rest."""
     gate = asyncio.Semaphore(concurrency)
+    marks = _NotModifiedMarks(deps)
 
     async def guarded(feed: FeedRecord) -> PollReport:
         async with gate:
             try:
-                report = await poll_feed(feed, deps)
+                report = await poll_feed(feed, deps, marks)
             except Exception as exc:  # a bug in one feed's processing must not stop the cycle
                 log.exception("unexpected error while polling %s", feed.url)
                 report = await _fail(

@@ -173,3 +173,25 @@ async def test_items_survive_a_restart(settings: Settings, clock: FrozenClock, f
         assert second.store.schema_version() >= 1
     finally:
         await second.aclose()
+
+
+async def test_unchanged_feeds_are_marked_in_shared_commits(runtime: Runtime, feed_server: FeedServer) -> None:
+    body = (DATA / "rss20.xml").read_bytes()
+    feeds = [await add_feed(runtime, feed_server.add(f"/rss{n}", body=body, etag=True), f"F{n}") for n in range(12)]
+    await poll_feeds(feeds, runtime.deps, concurrency=12)
+    commits = 0
+    original = runtime.store.transaction
+
+    def counted() -> object:
+        nonlocal commits
+        commits += 1
+        return original()
+
+    runtime.store.transaction = counted
+    runtime.clock.advance(seconds=3600)
+    reports = await poll_feeds([await fresh(runtime, f) for f in feeds], runtime.deps, concurrency=12)
+    assert all(report.not_modified for report in reports)
+    assert 1 <= commits < len(feeds)
+    for feed in feeds:
+        state = await fresh(runtime, feed)
+        assert (state.last_status, state.last_polled_at) == (304, runtime.clock.now())

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.pipeline.dedupe import minhash
 from bot.pipeline.dedupe.features import BAND_SEARCH_DAYS, Fingerprint, days_between
@@ -31,6 +32,7 @@ NEAR_COPY_SIMILARITY = 0.5
 NEAR_COPY_DAYS = float(BAND_SEARCH_DAYS)
 # No two items of one story lie further apart than this.
 STORY_SPAN_DAYS = NEAR_COPY_DAYS
+_STORY_SPAN = timedelta(days=STORY_SPAN_DAYS)
 # Translations and rewrites of one event appear within a day and a half (time zones, an agency's
 # evening translation of a morning release). Successive steps of a mission are days apart.
 REWRITE_DAYS = 1.5
@@ -80,15 +82,15 @@ def conflict(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
     if new.relevant != old.relevant:
         # A relevant item in an irrelevant story would never be delivered.
         return "relevance"
-    if new.countries and old.countries and not new.countries & old.countries:
+    if new.countries and old.countries and new.countries.isdisjoint(old.countries):
         return "countries"
     new_families, old_families = vocab.families(new.bodies), vocab.families(old.bodies)
-    if new_families and old_families and not new_families & old_families:
+    if new_families and old_families and new_families.isdisjoint(old_families):
         return "bodies"
-    if new.percents and old.percents and not new.percents & old.percents:
+    if new.percents and old.percents and new.percents.isdisjoint(old.percents):
         return "percentages"
     dated = not (new.published_is_fallback or old.published_is_fallback)
-    if dated and days_between(new, old) > STORY_SPAN_DAYS:
+    if dated and abs(new.published - old.published) > _STORY_SPAN:
         # Bounds chains of links: a story is one event's coverage, not a running thread.
         return "time"
     return None

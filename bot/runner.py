@@ -26,6 +26,8 @@ StorySink = Callable[[Summary], None]
 # How often the feed list is re-read, so feeds added or paused from another process take effect.
 RESYNC_SECONDS = 30
 PRUNE_SECONDS = 24 * 3600
+# The first pruning waits until the start-up polls are done with the database.
+PRUNE_FIRST_AFTER = 600.0
 
 
 async def relevant_summaries(runtime: Runtime, report: PollReport) -> list[Summary]:
@@ -114,7 +116,7 @@ class Bot:
         await self.resync()
         self.scheduler.add_periodic(self.resync, RESYNC_SECONDS, "resync-feeds")
         if self.runtime.settings.retention_days:
-            self.scheduler.add_periodic(self.prune, PRUNE_SECONDS, "prune-old-stories")
+            self.scheduler.add_periodic(self.prune, PRUNE_SECONDS, "prune-old-stories", first_after=PRUNE_FIRST_AFTER)
         self.scheduler.start()
         try:
             await stop.wait()

@@ -12,6 +12,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.util import undefined
 
 from bot.models import FeedRecord
 
@@ -67,9 +68,17 @@ class FeedScheduler:
             )
             self._intervals[feed.id] = feed.interval_seconds
 
-    def add_periodic(self, fn: Callable[[], Awaitable[None]], seconds: int, name: str) -> None:
-        """A housekeeping job (e.g. re-reading the feed list) every ``seconds``."""
-        self.scheduler.add_job(fn, IntervalTrigger(seconds=seconds, timezone="UTC"), id=name, name=name)
+    def add_periodic(
+        self, fn: Callable[[], Awaitable[None]], seconds: int, name: str, first_after: float | None = None
+    ) -> None:
+        """A housekeeping job (e.g. re-reading the feed list) every ``seconds``.
+
+        ``first_after`` runs it once that many seconds after start too: a bot restarted more often than
+        the period would otherwise never run it.
+        """
+        first_run = undefined if first_after is None else datetime.now(UTC) + timedelta(seconds=first_after)
+        trigger = IntervalTrigger(seconds=seconds, timezone="UTC")
+        self.scheduler.add_job(fn, trigger, id=name, name=name, next_run_time=first_run)
 
     def job_ids(self) -> set[str]:
         """Ids of the scheduled jobs."""

@@ -1,5 +1,5 @@
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import Runtime
@@ -61,3 +61,23 @@ async def test_bot_polls_announces_and_skips_while_backing_off(
     assert down.consecutive_failures == 1
     await bot.poll_one(down.id)
     assert feed_server.hits["/down"] == 1, "a feed backing off is not polled before its time"
+
+
+async def test_housekeeping_can_run_soon_after_start_then_periodically() -> None:
+    """A bot restarted more often than daily still prunes: the first run comes minutes after start."""
+    scheduler = FeedScheduler(noop)
+    scheduler.add_periodic(noop_housekeeping, 86_400, "daily", first_after=600)
+    scheduler.add_periodic(noop_housekeeping, 30, "often")
+    scheduler.start()
+    try:
+        jobs = {job.id: job for job in scheduler.scheduler.get_jobs()}
+        now = datetime.now(UTC)
+        assert timedelta(seconds=590) < jobs["daily"].next_run_time - now <= timedelta(seconds=600)
+        assert jobs["daily"].trigger.interval == timedelta(days=1)
+        assert jobs["often"].next_run_time - now <= timedelta(seconds=30)
+    finally:
+        scheduler.shutdown()
+
+
+async def noop_housekeeping() -> None:
+    return None

@@ -46,12 +46,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import feedparser
 
-import bot.pipeline.poll as poll_module
-from bot.app import TaggerLike, build_runtime, load_tagger, prepare_workers
-from bot.models import FeedConfig, PollReport, Tags
-from bot.pipeline.normalise import LangidDetector
-from bot.settings import Settings
-
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -949,4 +943,13 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    # The bot is imported here, not at the top: "spawn" runs this file again in every worker process
+    # (as __mp_main__), and the bot's own workers, started from its light console script, do not
+    # carry the CLI, the network and the chat modules either.
+    import bot.pipeline.poll as poll_module
+    from bot.app import TaggerLike, build_runtime, load_tagger, prepare_workers
+    from bot.models import FeedConfig, PollReport, Tags
+    from bot.pipeline.normalise import LangidDetector
+    from bot.settings import Settings
+
     main()

@@ -13,20 +13,24 @@ from sqlite_utils import Database
 from bot.models import Evidence, Item, StoredItem, Tags
 from storage.feeds import from_text, to_text
 
+# Receipts of items without a usable link are keyed by their content instead.
+CONTENT_KEY_PREFIX = "urn:content:"
+
 
 def receipt_key(item: Item) -> str:
     """The per-feed key of a delivered link; items without a usable link are keyed by content."""
-    return item.canonical_link or f"urn:content:{item.content_hash}"
+    return item.canonical_link or f"{CONTENT_KEY_PREFIX}{item.content_hash}"
+
+
+def page_key(url: str) -> str:
+    """A link without what an http/https or www. flip changes (sites move to https or add www.)."""
+    parts = urlsplit(url)
+    return f"{parts.netloc.removeprefix('www.')}{parts.path.rstrip('/')}?{parts.query}"
 
 
 def same_page(link: str, other: str) -> bool:
-    """Links to one page, allowing an http/https or www. flip (sites move to https or add www.)."""
-
-    def loose(url: str) -> tuple[str, str, str]:
-        parts = urlsplit(url)
-        return parts.netloc.removeprefix("www."), parts.path.rstrip("/"), parts.query
-
-    return link == other or loose(link) == loose(other)
+    """Links to one page, allowing an http/https or www. flip."""
+    return link == other or page_key(link) == page_key(other)
 
 
 def tags_to_columns(tags: Tags) -> tuple[int, str, str, str]:

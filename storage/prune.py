@@ -14,18 +14,19 @@ from sqlite_utils import Database
 
 from bot.models import Item
 from storage.feeds import to_text
+from storage.items import CONTENT_KEY_PREFIX, page_key
 
 _UNFINISHED = "('pending', 'sending', 'uncertain')"
 
 
 def guid_key(feed_id: int, guid: str) -> str:
-    """A guid is only unique within its feed."""
+    """A guid is only unique within its feed, and identifies an item alone only when it has no link."""
     return f"guid\x1f{feed_id}\x1f{guid}"
 
 
 def link_key(canonical_link: str) -> str:
-    """A canonical link is unique across feeds."""
-    return f"link\x1f{canonical_link}"
+    """A page is one item across feeds, whatever http/https or www. flip its link shows."""
+    return f"link\x1f{page_key(canonical_link)}"
 
 
 def hash_key(content_hash: str) -> str:
@@ -35,11 +36,12 @@ def hash_key(content_hash: str) -> str:
 
 def item_keys(feed_id: int, item: Item) -> list[str]:
     """The exact-duplicate keys an incoming item is checked against."""
+    # As in ItemStore.find_exact: feeds that give every entry one guid must not lose new articles.
     keys = [hash_key(item.content_hash)]
-    if item.guid:
-        keys.append(guid_key(feed_id, item.guid))
     if item.canonical_link:
         keys.append(link_key(item.canonical_link))
+    elif item.guid:
+        keys.append(guid_key(feed_id, item.guid))
     return keys
 
 
@@ -87,17 +89,18 @@ class PruneStore:
         if not story_ids:
             return PruneBatch(0, 0, 0)
         stories = _marks(story_ids)
-        item_ids = [row[0] for row in self.db.execute(f"SELECT id FROM items WHERE story_id IN ({stories})", story_ids)]
+        hashes = dict(
+            self.db.execute(f"SELECT id, content_hash FROM items WHERE story_id IN ({stories})", story_ids).fetchall()
+        )
+        item_ids = list(hashes)
         items = _marks(item_ids)
-        keys = {
-            hash_key(row[0])
-            for row in self.db.execute(f"SELECT content_hash FROM items WHERE id IN ({items})", item_ids)
-        }
+        keys = {hash_key(content_hash) for content_hash in hashes.values()}
         for feed_id, canonical, guid in self.db.execute(
             f"SELECT feed_id, canonical_link, guid FROM receipts WHERE item_id IN ({items})", item_ids
         ):
-            keys.add(link_key(canonical))
-            if guid:
+            if not canonical.startswith(CONTENT_KEY_PREFIX):
+                keys.add(link_key(canonical))
+            elif guid:
                 keys.add(guid_key(feed_id, guid))
         self.db.conn.executemany(
             "INSERT OR IGNORE INTO item_tombstones (key, pruned_at) VALUES (?, ?)",

@@ -92,3 +92,21 @@ async def test_row_34_pending_delivery_blocks_pruning(
     totals = await prune(runtime.store, runtime.db, runtime.clock, keep_days=30, batch_stories=1)
     assert totals.stories == 0
     assert runtime.store.items.count() == 2
+
+
+async def test_row_34_a_reused_guid_does_not_hide_new_articles_after_pruning(
+    runtime: Runtime, clock: FrozenClock, feed_server: FeedServer
+) -> None:
+    """Rows 31 and 34: a feed giving every entry one guid still delivers new articles after pruning."""
+    first = {**articles("cec", 1)[0], "guid": "https://cec.example/"}
+    url = feed_server.add("/cec.xml", body=rss([first]))
+    feed = await add_feed(runtime, url)
+    assert (await poll_feed(feed, runtime.deps)).new_items == 1
+    clock.advance(400 * DAY)
+    assert (await prune(runtime.store, runtime.db, runtime.clock, keep_days=365)).items == 1
+    second = {**articles("cec-next", 1)[0], "guid": "https://cec.example/"}
+    # The old entry listed again at https://www. is still known; the new one is new.
+    flipped = {**first, "link": first["link"].replace("https://", "https://www.")}
+    feed_server.add("/cec.xml", body=rss([second, flipped]))
+    report = await poll_feed(await fresh(runtime, feed), runtime.deps)
+    assert (report.new_items, report.duplicates) == (1, 1)

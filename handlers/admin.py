@@ -30,9 +30,10 @@ def _find(services: Services, ref: str) -> FeedRecord:
 def _polled_at(feeds: list[FeedRecord], url: str) -> FeedRecord | None:
     """The feed polled at ``url`` (or moved from it), comparing canonical forms (case, fragment, utm_* ignored)."""
     key = canonical_link(url)
-    return next(
-        (feed for feed in feeds if key in (canonical_link(feed.url), canonical_link(feed.moved_from or ""))), None
-    )
+    for feed in feeds:
+        if key is not None and key in {canonical_link(known) for known in (feed.url, feed.moved_from) if known}:
+            return feed
+    return None
 
 
 async def addfeed(cmd: Command, services: Services) -> list[Reply]:

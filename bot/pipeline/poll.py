@@ -71,8 +71,7 @@ class _DecodedFingerprints:
         for stored in store.stories.features(missing):
             fp = found[stored.item_id] = Fingerprint.from_json(stored.features, stored.signature)
             self._items[stored.item_id] = fp
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        self._trim()
         return found
 
     def put(self, item_id: int, fp: Fingerprint) -> None:
@@ -83,7 +82,10 @@ class _DecodedFingerprints:
         """
         self._items[item_id] = fp
         self._items.move_to_end(item_id)
-        if len(self._items) > self.size:
+        self._trim()
+
+    def _trim(self) -> None:
+        while len(self._items) > self.size:
             self._items.popitem(last=False)
 
 

@@ -8,22 +8,66 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
 import yaml
 
+from bot.pipeline.dedupe.literals import required_substrings
 from bot.pipeline.dedupe.text import fold, strip_accents
 
 EVENTS_FILE = Path(__file__).resolve().parent.parent.parent / "knowledge" / "events.yaml"
 
 
+class KindFinder:
+    """Finds the event kinds a folded text names, searching only patterns that can match there.
+
+    A pattern is searched only when the text holds one of the substrings that all its matches
+    contain (see ``literals``); one Aho-Corasick pass finds those for every pattern at once. Most
+    texts then need a few regex searches instead of one per kind, each of which tried every
+    alternative of the kind at every word boundary.
+    """
+
+    def __init__(self, patterns: Iterable[tuple[str, str]]) -> None:
+        self.patterns = tuple((kind, re.compile(pattern)) for kind, pattern in patterns)
+        indexes_by_substring: dict[str, list[int]] = {}
+        always: list[int] = []
+        for index, (_, pattern) in enumerate(self.patterns):
+            substrings = required_substrings(pattern.pattern)
+            for substring in substrings:
+                indexes_by_substring.setdefault(substring, []).append(index)
+            if not substrings:
+                always.append(index)
+        self._always = tuple(always)
+        self._automaton: Any = None
+        if indexes_by_substring:
+            self._automaton = ahocorasick.Automaton()
+            for substring, indexes in indexes_by_substring.items():
+                self._automaton.add_word(substring, tuple(indexes))
+            self._automaton.make_automaton()
+
+    def find(self, text: str) -> frozenset[str]:
+        """The kinds of the patterns that match somewhere in ``text``."""
+        candidates = set(self._always)
+        if self._automaton is not None:
+            for _, indexes in self._automaton.iter(text):
+                candidates.update(indexes)
+        found: set[str] = set()
+        for index in candidates:
+            kind, pattern = self.patterns[index]
+            if kind not in found and pattern.search(text):
+                found.add(kind)
+        return frozenset(found)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
-    """Compiled patterns: one regex per event kind, month names, percent words and boilerplate."""
+    """Compiled patterns: event kinds, month names, percent words and boilerplate."""
 
-    kinds: tuple[tuple[str, re.Pattern[str]], ...]
+    kinds: KindFinder
     months: dict[str, int]
     date_pattern: re.Pattern[str]
     percent_pattern: re.Pattern[str]
@@ -45,14 +89,13 @@ class Vocabulary:
 
     def kinds_in(self, text: str) -> frozenset[str]:
         """The event kinds named in ``text`` (already folded: lower case, no accents)."""
-        return frozenset(kind for kind, pattern in self.kinds if pattern.search(text))
+        return self.kinds.find(text)
 
 
 def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
     """Compile the parsed YAML document into a Vocabulary."""
-    kinds = tuple(
-        (str(kind), re.compile("|".join(f"(?:{strip_accents(pattern)})" for pattern in patterns)))
-        for kind, patterns in data["kinds"].items()
+    kinds = KindFinder(
+        (str(kind), strip_accents(pattern)) for kind, patterns in data["kinds"].items() for pattern in patterns
     )
     months = {fold(str(name)): int(month) for month, names in data["months"].items() for name in names}
     # Longest names first so that "september" wins over "sep" in the alternation.

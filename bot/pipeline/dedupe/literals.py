@@ -1,0 +1,157 @@
+"""Substrings that every match of a regular expression contains, read from the pattern's text.
+
+A text that holds none of them cannot match, so the pattern need not be searched there: the event
+vocabulary has about a hundred patterns, and one pass for their substrings over a text costs less
+than a few regex searches. The reading is deliberately simple (groups of alternatives, runs of
+plain characters) and errs only towards requiring less, never more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_CHARACTER, _GROUP, _QUANTIFIER, _ALTERNATIVE, _OTHER = "character", "group", "quantifier", "alternative", "other"
+# Flags that change what a plain character matches (case, verbose whitespace) for the whole pattern.
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+_PLAIN_GROUP = re.compile(r"\((?:\?:)?")
+
+
+def required_substrings(pattern: str) -> tuple[str, ...]:
+    """Substrings of which every match of ``pattern`` contains at least one; () when none is known.
+
+    The answer is the best of the candidates read from the pattern's top level: each run of plain
+    characters that no quantifier makes optional, and each group whose every alternative requires
+    substrings of its own. Best means the longest shortest substring, since short ones occur in
+    most texts.
+    """
+    atoms = list(_top_level_atoms(pattern))
+    if _GLOBAL_FLAGS.match(pattern) or any(kind == _ALTERNATIVE for kind, _ in atoms):
+        return ()
+    candidates: list[tuple[str, ...]] = []
+    run = ""
+    for index, (kind, text) in enumerate(atoms):
+        quantified = index + 1 < len(atoms) and atoms[index + 1][0] == _QUANTIFIER
+        if kind == _CHARACTER and not quantified:
+            run += text
+            continue
+        candidates.append((run,))
+        run = ""
+        if kind == _GROUP and not quantified:
+            candidates.append(_group_substrings(text))
+    candidates.append((run,))
+    usable = [candidate for candidate in candidates if candidate and all(candidate)]
+    if not usable:
+        return ()
+    return max(usable, key=lambda candidate: (min(map(len, candidate)), -len(candidate)))
+
+
+def _group_substrings(group: str) -> tuple[str, ...]:
+    """Substrings one of which every match of a group contains (lookarounds and named groups: none)."""
+    opening = _PLAIN_GROUP.match(group)
+    if opening is None or group[opening.end() : opening.end() + 1] == "?":
+        return ()
+    found: list[str] = []
+    for alternative in _split_alternatives(group[opening.end() : -1]):
+        substrings = required_substrings(alternative)
+        if not substrings:
+            return ()
+        found.extend(substring for substring in substrings if substring not in found)
+    return tuple(found)
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of ``pattern``."""
+    alternatives, start, position = [], 0, 0
+    while position < len(pattern):
+        char = pattern[position]
+        if char == "|":
+            alternatives.append(pattern[start:position])
+            start = position + 1
+        position = _atom_end(pattern, position)
+    alternatives.append(pattern[start:])
+    return alternatives
+
+
+def _top_level_atoms(pattern: str) -> Iterator[tuple[str, str]]:
+    """(kind, text) of each atom outside groups: a plain character, a group, a quantifier, "|" or other."""
+    position = 0
+    while position < len(pattern):
+        char = pattern[position]
+        end = _atom_end(pattern, position)
+        if char == "\\":
+            following = pattern[position + 1 : end]
+            # An escaped non-alphanumeric character stands for itself; \b, \w, \d... do not.
+            if len(following) == 1 and not following.isalnum():
+                yield _CHARACTER, following
+            else:
+                yield _OTHER, ""
+        elif char == "(":
+            yield _GROUP, pattern[position:end]
+        elif char in "?*+{":
+            yield _QUANTIFIER, ""
+        elif char == "|":
+            yield _ALTERNATIVE, ""
+        elif char in "[.^$)]":
+            yield _OTHER, ""
+        else:
+            yield _CHARACTER, char
+        position = end
+
+
+def _atom_end(pattern: str, position: int) -> int:
+    """Where the escape, class, group, quantifier or character starting at ``position`` ends."""
+    char = pattern[position]
+    if char == "\\":
+        return _escape_end(pattern, position)
+    if char == "[":
+        return _class_end(pattern, position)
+    if char == "(":
+        return _group_end(pattern, position)
+    if char == "{":
+        # A "{" that opens no quantifier is a plain character; reading it as one only loses a substring.
+        return pattern.find("}", position) + 1 or position + 1
+    return position + 1
+
+
+def _escape_end(pattern: str, position: int) -> int:
+    # \xhh, \uhhhh, \Uhhhhhhhh, octal escapes and group references run on; \N{NAME} ends at its brace.
+    code = pattern[position + 1 : position + 2]
+    if code == "N":
+        return pattern.find("}", position) + 1 or len(pattern)
+    end = position + 2
+    if code in ("x", "u", "U") or code.isdigit():
+        while end < len(pattern) and pattern[end] in "0123456789abcdefABCDEF":
+            end += 1
+    return end
+
+
+def _class_end(pattern: str, position: int) -> int:
+    end = position + 1
+    end += pattern.startswith("^", end)
+    end += pattern.startswith("]", end)  # a "]" right after "[" or "[^" is a member
+    while end < len(pattern):
+        if pattern[end] == "\\":
+            end += 2
+        elif pattern[end] == "]":
+            return end + 1
+        else:
+            end += 1
+    return end
+
+
+def _group_end(pattern: str, position: int) -> int:
+    depth, end = 0, position
+    while end < len(pattern):
+        char = pattern[end]
+        if char == "\\":
+            end = _escape_end(pattern, end)
+            continue
+        if char == "[":
+            end = _class_end(pattern, end)
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        end += 1
+        if depth == 0:
+            return end
+    return end

@@ -1,0 +1,79 @@
+"""Required substrings of a pattern: a text without any of them never matches it."""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.pipeline.dedupe.literals import required_substrings
+from bot.pipeline.dedupe.vocabulary import KindFinder, default_vocabulary
+
+
+@pytest.mark.parametrize(
+    ("pattern", "expected"),
+    [
+        (r"\bopen(s|ed|ing)?\b.{0,40}\bmission", ("mission",)),
+        (r"\bmeets?\b", ("meet",)),  # the optional "s" is not required
+        (r"\b(preliminary|provisional)\b.{0,20}\bresults?", ("preliminary", "provisional")),
+        (r"\b(итогов|окончательн)\w* (отчет|доклад)", ("итогов", "окончательн")),
+        (r"a\.b?c", ("a.",)),  # an escaped dot is a plain character
+        (r"x{2}yy", ("yy",)),
+        (r"[]x]yz", ("yz",)),  # the "]" opening a class is a member, not its end
+        (r"([)]q)zz", ("zz",)),
+        (r"(ab|cd)?e", ("e",)),  # an optional group requires nothing
+        (r"\x41bc", ()),  # hex digits belong to the escape
+        (r"(?i)abc", ()),  # case-insensitive: "abc" need not occur as written
+        (r"ab|cd", ()),
+        (r"(ab|)", ()),
+        (r"(?=abc)d", ("d",)),
+        (r"(?P<name>abc)", ()),
+    ],
+)
+def test_required_substrings(pattern: str, expected: tuple[str, ...]) -> None:
+    assert required_substrings(pattern) == expected
+
+
+_PATTERN_PIECES = st.sampled_from(["a", "b", "ab", "(", ")", "|", "?", "*", "+", "{2}", "[ab]", ".", "\\.", "(?:", "^"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(pieces=st.lists(_PATTERN_PIECES, max_size=8), texts=st.lists(st.text(alphabet="ab.", max_size=12), max_size=8))
+def test_a_match_always_contains_a_required_substring(pieces: list[str], texts: list[str]) -> None:
+    pattern = "".join(pieces)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = re.compile(pattern)
+    except re.error:
+        return
+    substrings = required_substrings(pattern)
+    for text in texts:
+        match = compiled.search(text)
+        if match and substrings:
+            assert any(substring in match.group() for substring in substrings), (pattern, text)
+
+
+def test_kind_finder_searches_unanchored_and_anchored_patterns() -> None:
+    finder = KindFinder([("meeting", r"\bmeets?\b"), ("called", r"\b(sets?|fixing)\b.{0,30}\bdate"), ("any", r"^\w")])
+    assert finder.find("the mission meets the commission") == {"meeting", "any"}
+    assert finder.find("parliament sets the date") == {"called", "any"}
+    assert finder.find(" nothing here") == frozenset()
+
+
+def test_vocabulary_kinds_match_the_patterns_searched_one_by_one() -> None:
+    vocabulary = default_vocabulary()
+    texts = [
+        "the odihr needs assessment mission met with the central election commission",
+        "наблюдатели: выборы прошли спокойно, явка составила 67,4 процента",
+        "la mission d'observation a ouvert ses portes; rapport preliminaire attendu",
+        "el tribunal convoca a elecciones; resultados preliminares al mediodia",
+        "observers say the vote was calm; final report to be published",
+    ]
+    for text in texts:
+        expected = {kind for kind, pattern in vocabulary.kinds.patterns if pattern.search(text)}
+        assert expected
+        assert vocabulary.kinds_in(text) == expected

@@ -1,6 +1,9 @@
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.models import Entry, FeedConfig
 from bot.pipeline.normalise import canonical_link, choose_language, content_hash, normalise, plain_text
@@ -36,6 +39,18 @@ def test_plain_text_strips_tags_decodes_entities_and_folds_space() -> None:
         "<p>said &laquo;yes&raquo; &amp; left.</p><script>x()</script>"
     )
     assert plain_text(html) == "ASTANA – The mission’s head\nsaid «yes» & left."
+
+
+def _plain_text_by_regex(text: str) -> str:
+    """The white-space folding of plain_text written the direct way: runs to one space, line breaks kept."""
+    text = re.sub(r"[ \t\r\f\v\u00a0\u2007\u202f]+", " ", text)
+    return re.sub(r"\s*\n\s*", "\n", text).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=" \t\n\r\u00a0\u2007\u202f\u2028\u3000ab", max_size=40))
+def test_plain_text_folds_white_space_like_the_direct_regexes(text: str) -> None:
+    assert plain_text(text) == _plain_text_by_regex(text)
 
 
 def test_plain_text_drops_control_characters_and_caps_length() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from bot.pipeline.tag import Tagger
+from bot.pipeline.tag.text import tokenise
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "data" / "tagging").glob("*.yaml"))
 
@@ -43,3 +44,23 @@ def test_empty_item(tagger: Tagger) -> None:
     assert not tags.relevant
     assert tags.countries == ()
     assert tags.bodies == ()
+
+
+def test_tokenise_numbers_sentences_and_joins_fragments_to_the_next(tagger: Tagger) -> None:
+    tokens = tokenise(
+        "OSCE opens mission",
+        "ASTANA. The mission opened on Monday in the capital! Observers will arrive soon.\n\nMore later here today",
+        "en",
+        tagger.lemmatiser,
+    )
+    by_sentence: dict[int, list[str]] = {}
+    for word, sentence in zip(tokens.surface, tokens.sentence, strict=True):
+        by_sentence.setdefault(sentence, []).append(word)
+    assert by_sentence == {
+        0: ["OSCE", "opens", "mission"],
+        # "ASTANA." is a fragment: it belongs to the sentence after it.
+        1: ["ASTANA", "The", "mission", "opened", "on", "Monday", "in", "the", "capital"],
+        2: ["Observers", "will", "arrive", "soon"],
+        3: ["More", "later", "here", "today"],
+    }
+    assert tokens.key[:3] == ["^osce", "open", "mission"]

@@ -11,8 +11,10 @@ resolved leftmost-longest ("OSCE Parliamentary Assembly" beats "OSCE"; "Benin Ci
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 import ahocorasick
@@ -120,11 +122,12 @@ def _scan(auto: Any, keys: list[str], tokens: Tokens, entities: list[Match], ter
     if len(auto) == 0:
         return
     joined = " " + " ".join(keys) + " "
+    # Offsets of the space after each word: a hit ends on one of them, which names its last word.
+    word_ends = list(accumulate([len(key) + 1 for key in keys]))
     sentence = tokens.sentence
     surface = tokens.surface
     for end, (n_words, found_entities, found_terms) in auto.iter(joined):
-        # Keys hold no spaces, so the spaces before the alias's closing one number its last word + 1.
-        last = joined.count(" ", 0, end) - 1
+        last = bisect_left(word_ends, end)
         first = last - n_words + 1
         if first < 0:
             continue

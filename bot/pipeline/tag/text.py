@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import simplemma
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
-# A sentence ends at . ! ? or a line break followed by space; abbreviations cost at most a split.
-_SENTENCE_END = re.compile(r"[.!?…]\s+|\n+")
+# A sentence ends at . ! ? followed by space, or at line breaks; abbreviations cost at most a
+# split. Words are captured and sentence ends are not, so findall gives "" for each end.
+_TOKEN_OR_SENTENCE_END = re.compile(r"(\w+)|[.!?…]\s+|\n+")
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _FRAGMENT = 3
 CAPS = "^"
@@ -139,14 +140,19 @@ def tokenise(title: str, text: str, lang: str, lemma: Lemmatiser) -> Tokens:
     surface = _TOKEN.findall(title)
     sentence = [0] * len(surface)
     n = 1
-    for part in _SENTENCE_END.split(text):
-        words = _TOKEN.findall(part)
-        surface.extend(words)
-        sentence.extend([n] * len(words))
+    words_in_sentence = 0
+    # One pass over the text yields its words and, as "", the sentence ends between them.
+    for word in _TOKEN_OR_SENTENCE_END.findall(text):
+        if word:
+            surface.append(word)
+            sentence.append(n)
+            words_in_sentence += 1
+            continue
         # A fragment of a few words ("ASTANA." dateline, "Oct." abbreviation) belongs to the
         # sentence that follows it.
-        if len(words) > _FRAGMENT:
+        if words_in_sentence > _FRAGMENT:
             n += 1
+        words_in_sentence = 0
     cached = lemma.cache(lang).get
     key = [cached(w) or lemma(w, lang) for w in surface]
     return Tokens(surface, key, sentence)

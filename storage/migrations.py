@@ -228,3 +228,28 @@ def m004_feed_moves_and_item_tombstones(db: Database) -> None:
         """
     )
     db.execute("CREATE INDEX stories_updated ON stories(updated_at)")
+
+
+@migrations()
+def m005_story_lookup_without_features(db: Database) -> None:
+    """Finding candidate stories without reading stored features: story ids on the index rows and on stories."""
+    # Each story's newest item ids, so that dedupe reads a candidate story with its row instead of its items.
+    db.execute("ALTER TABLE stories ADD COLUMN recent_items TEXT NOT NULL DEFAULT '[]'")
+    db.execute(
+        "UPDATE stories SET recent_items = (SELECT json_group_array(item_id) FROM "
+        "(SELECT item_id FROM story_features WHERE story_id = stories.id ORDER BY item_id DESC LIMIT 12))"
+    )
+    # Band and topic rows name the story their item was filed in; a merged story points to the one that took
+    # its items, so a merge rewrites one story row instead of every index row of the items it moves.
+    db.execute("ALTER TABLE stories ADD COLUMN merged_into INTEGER")
+    db.execute("CREATE INDEX stories_merged_into ON stories(merged_into) WHERE merged_into IS NOT NULL")
+    for table in ("story_bands", "story_topics"):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN story_id INTEGER NOT NULL DEFAULT 0")
+        db.execute(
+            f"UPDATE {table} SET story_id = (SELECT story_id FROM story_features f WHERE f.item_id = {table}.item_id)"
+        )
+    # Covering indexes: a lookup reads its newest rows from the index alone.
+    db.execute("DROP INDEX story_bands_key")
+    db.execute("CREATE INDEX story_bands_key ON story_bands(band_key, day, item_id, story_id)")
+    db.execute("DROP INDEX story_topics_lookup")
+    db.execute("CREATE INDEX story_topics_lookup ON story_topics(country, kind, day, item_id, story_id)")

@@ -80,7 +80,8 @@ class PruneStore:
         story_ids = [
             row[0]
             for row in self.db.execute(
-                "SELECT s.id FROM stories s WHERE s.updated_at < ? AND NOT EXISTS "
+                # A merged story goes with the story that took its items (its index rows still name it).
+                "SELECT s.id FROM stories s WHERE s.updated_at < ? AND s.merged_into IS NULL AND NOT EXISTS "
                 f"(SELECT 1 FROM outbox o WHERE o.story_id = s.id AND o.state IN {_UNFINISHED}) "
                 "ORDER BY s.updated_at LIMIT ?",
                 (to_text(cutoff), limit),
@@ -110,5 +111,7 @@ class PruneStore:
             self.db.execute(f"DELETE FROM {table} WHERE item_id IN ({items})", item_ids)
         self.db.execute(f"DELETE FROM items WHERE id IN ({items})", item_ids)
         self.db.execute(f"DELETE FROM outbox WHERE story_id IN ({stories})", story_ids)
-        self.db.execute(f"DELETE FROM stories WHERE id IN ({stories})", story_ids)
+        self.db.execute(
+            f"DELETE FROM stories WHERE id IN ({stories}) OR merged_into IN ({stories})", [*story_ids, *story_ids]
+        )
         return PruneBatch(len(story_ids), len(item_ids), len(keys))

@@ -1,9 +1,10 @@
 """Story fingerprints: LSH band keys, the (country, day) index and per-item features for dedupe.
 
-Finding the candidate stories of a new item is two index lookups (``story_bands`` by band key,
-``story_topics`` by country and day) whatever the number of stored items, then one lookup of the
-candidates' newest items by story id on the story index; features are read by item id, only for items
-the caller has not decoded yet. The decision itself is made in ``bot.pipeline.dedupe``.
+Finding the candidate stories of a new item is one statement whatever the number of stored items:
+capped lookups by band key (``story_bands``) and by country, kind and day (``story_topics``) on covering
+indexes whose rows name the item's story, resolved through ``stories.merged_into`` and read with each
+story's newest item ids (``stories.recent_items``). Features are read by item id, only for items the
+caller has not decoded yet. The decision itself is made in ``bot.pipeline.dedupe``.
 """
 
 from __future__ import annotations
@@ -88,15 +89,21 @@ class StoryStore:
             "VALUES (?, ?, ?, ?, ?)",
             (item_id, story_id, day, features, signature),
         )
+        self.db.execute(
+            "UPDATE stories SET recent_items = (SELECT json_group_array(value) FROM (SELECT value FROM "
+            "(SELECT ? AS value UNION SELECT value FROM json_each(stories.recent_items)) ORDER BY value DESC LIMIT ?)) "
+            "WHERE id = ?",
+            (item_id, MAX_ITEMS_PER_STORY, story_id),
+        )
         self.db.conn.executemany(
-            "INSERT INTO story_bands (band_key, day, item_id) VALUES (?, ?, ?)",
-            [(band, day, item_id) for band in bands],
+            "INSERT INTO story_bands (band_key, day, item_id, story_id) VALUES (?, ?, ?, ?)",
+            [(band, day, item_id, story_id) for band in bands],
         )
         kind_list = list(kinds)
         self.db.conn.executemany(
-            "INSERT INTO story_topics (country, kind, day, item_id) VALUES (?, ?, ?, ?)",
+            "INSERT INTO story_topics (country, kind, day, item_id, story_id) VALUES (?, ?, ?, ?, ?)",
             [
-                (country, kind, index_day, item_id)
+                (country, kind, index_day, item_id, story_id)
                 for country in countries
                 for kind in kind_list
                 for index_day in index_days
@@ -125,7 +132,7 @@ class StoryStore:
         band_day_clause = " AND day BETWEEN ? AND ?" if band_days else ""
         for band in bands:
             parts.append(
-                "SELECT item_id FROM (SELECT item_id FROM story_bands "
+                "SELECT story_id FROM (SELECT story_id FROM story_bands "
                 f"WHERE band_key = ?{band_day_clause} ORDER BY day DESC LIMIT ?)"
             )
             params += [band, *(band_days or ()), MAX_ITEMS_PER_KEY]
@@ -133,31 +140,21 @@ class StoryStore:
             for country in countries:
                 for kind in kinds:
                     parts.append(
-                        "SELECT item_id FROM (SELECT item_id FROM story_topics "
+                        "SELECT story_id FROM (SELECT story_id FROM story_topics "
                         "WHERE country = ? AND kind = ? AND day BETWEEN ? AND ? ORDER BY day DESC LIMIT ?)"
                     )
                     params += [country, kind, *topic_days, MAX_ITEMS_PER_KEY]
         if not parts:
             return []
-        story_ids = [
-            row[0]
-            for row in self.db.execute(
-                f"SELECT DISTINCT story_id FROM story_features WHERE item_id IN ({' UNION ALL '.join(parts)}) "
-                "ORDER BY story_id DESC LIMIT ?",
-                (*params, MAX_CANDIDATE_STORIES),
-            )
-        ]
-        if not story_ids:
-            return []
-        # The newest items of each story speak for it: a story carried by dozens of outlets would
-        # otherwise be read whole for every new item that might join it. Only the story index is read,
-        # one short statement per story: cheaper than one UNION ALL of dozens of them.
+        # The newest items of each story speak for it (kept on the story row by ``record`` and ``merge``):
+        # a story carried by dozens of outlets would otherwise be read whole for every new item that might join it.
         rows: list[tuple[int, int]] = []
-        for story_id in story_ids:
-            rows += self.db.execute(
-                "SELECT story_id, item_id FROM story_features WHERE story_id = ? ORDER BY item_id DESC LIMIT ?",
-                (story_id, MAX_ITEMS_PER_STORY),
-            ).fetchall()
+        for story_id, recent in self.db.execute(
+            "SELECT id, recent_items FROM stories WHERE id IN (SELECT DISTINCT coalesce(merged_into, id) FROM stories "
+            f"WHERE id IN ({' UNION ALL '.join(parts)}) ORDER BY 1 DESC LIMIT ?)",
+            (*params, MAX_CANDIDATE_STORIES),
+        ):
+            rows += ((story_id, item_id) for item_id in json.loads(recent))
         rows.sort(key=lambda row: row[1], reverse=True)
         return rows[:MAX_CANDIDATE_ITEMS]
 
@@ -175,8 +172,9 @@ class StoryStore:
     def merge(self, into: int, others: Iterable[int], now: datetime) -> None:
         """Move every item of ``others`` into story ``into``.
 
-        The emptied stories stay (pending deliveries of them are dropped because they have no items
-        any more); ``into`` keeps its representative and takes the earliest first-seen time.
+        The emptied stories stay, pointing at ``into`` (their index rows still name them; pending
+        deliveries of them are dropped because they have no items any more); ``into`` keeps its
+        representative and takes the earliest first-seen time.
         """
         absorbed = [story for story in others if story != into]
         if not absorbed:
@@ -184,6 +182,15 @@ class StoryStore:
         marks = _marks(absorbed)
         self.db.execute(f"UPDATE items SET story_id = ? WHERE story_id IN ({marks})", (into, *absorbed))
         self.db.execute(f"UPDATE story_features SET story_id = ? WHERE story_id IN ({marks})", (into, *absorbed))
+        self.db.execute(
+            "UPDATE stories SET recent_items = (SELECT json_group_array(item_id) FROM (SELECT item_id FROM "
+            "story_features WHERE story_id = ? ORDER BY item_id DESC LIMIT ?)) WHERE id = ?",
+            (into, MAX_ITEMS_PER_STORY, into),
+        )
+        self.db.execute(
+            f"UPDATE stories SET merged_into = ? WHERE id IN ({marks}) OR merged_into IN ({marks})",
+            (into, *absorbed, *absorbed),
+        )
         self.db.execute(
             "UPDATE stories SET updated_at = ?, first_seen = "
             f"min(first_seen, (SELECT min(first_seen) FROM stories WHERE id IN ({marks}))) WHERE id = ?",

@@ -17,8 +17,8 @@ shows one outlet twice, so every threshold leans towards keeping items apart:
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from bot.pipeline.dedupe import minhash
 from bot.pipeline.dedupe.features import BAND_SEARCH_DAYS, Fingerprint, days_between
@@ -67,33 +67,46 @@ UNDATED_EXTRA = 1.0
 NEAR_COPY_SCORE = 100.0
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A stored item of a possible story, with its fingerprint."""
+class Candidate(NamedTuple):
+    """A stored item of a possible story, with its fingerprint (a tuple: hundreds are made per new item)."""
 
     story_id: int
     item_id: int
     fingerprint: Fingerprint
 
 
+class ConflictRules:
+    """What rules stories out for one new item; built once per item, then asked about each stored item."""
+
+    def __init__(self, new: Fingerprint, vocab: Vocabulary) -> None:
+        self.new = new
+        self.families_of = vocab.families
+        self.families = vocab.families(new.bodies)
+
+    def reason(self, old: Fingerprint) -> str | None:
+        """Why the new item cannot be in a story that holds ``old`` (None when nothing contradicts)."""
+        new = self.new
+        if new.relevant != old.relevant:
+            # A relevant item in an irrelevant story would never be delivered.
+            return "relevance"
+        if new.countries and old.countries and new.countries.isdisjoint(old.countries):
+            return "countries"
+        if self.families and old.bodies:
+            old_families = self.families_of(old.bodies)
+            if old_families and self.families.isdisjoint(old_families):
+                return "bodies"
+        if new.percents and old.percents and new.percents.isdisjoint(old.percents):
+            return "percentages"
+        dated = not (new.published_is_fallback or old.published_is_fallback)
+        if dated and abs(new.published - old.published) > _STORY_SPAN:
+            # Bounds chains of links: a story is one event's coverage, not a running thread.
+            return "time"
+        return None
+
+
 def conflict(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None) -> str | None:
     """Why ``new`` cannot be in a story that holds ``old`` (None when nothing contradicts)."""
-    vocab = vocab or default_vocabulary()
-    if new.relevant != old.relevant:
-        # A relevant item in an irrelevant story would never be delivered.
-        return "relevance"
-    if new.countries and old.countries and new.countries.isdisjoint(old.countries):
-        return "countries"
-    new_families, old_families = vocab.families(new.bodies), vocab.families(old.bodies)
-    if new_families and old_families and new_families.isdisjoint(old_families):
-        return "bodies"
-    if new.percents and old.percents and new.percents.isdisjoint(old.percents):
-        return "percentages"
-    dated = not (new.published_is_fallback or old.published_is_fallback)
-    if dated and abs(new.published - old.published) > _STORY_SPAN:
-        # Bounds chains of links: a story is one event's coverage, not a running thread.
-        return "time"
-    return None
+    return ConflictRules(new, vocab or default_vocabulary()).reason(old)
 
 
 def _in_time(new: Fingerprint, old: Fingerprint, limit_days: float) -> bool:
@@ -187,9 +200,10 @@ def choose_stories(fp: Fingerprint, candidates: list[Candidate], vocab: Vocabula
     by_story: dict[int, list[Fingerprint]] = defaultdict(list)
     for candidate in candidates:
         by_story[candidate.story_id].append(candidate.fingerprint)
+    rules = ConflictRules(fp, vocab)
     scored: list[tuple[float, int]] = []
     for story_id, members in by_story.items():
-        if any(conflict(fp, member, vocab) for member in members):
+        if any(rules.reason(member) for member in members):
             continue
         score = max(evidence(fp, member, vocab) for member in members)
         if score >= MERGE_SCORE:
@@ -197,11 +211,12 @@ def choose_stories(fp: Fingerprint, candidates: list[Candidate], vocab: Vocabula
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     chosen: list[int] = []
     for _, story_id in scored:
-        compatible = all(
-            conflict(member, other, vocab) is None
-            for kept in chosen
-            for member in by_story[story_id]
-            for other in by_story[kept]
+        # Conflicts are symmetric: each member's rules are built once and asked about the kept stories' items.
+        kept_members = [other for kept in chosen for other in by_story[kept]]
+        compatible = not any(
+            rules.reason(other)
+            for rules in (ConflictRules(member, vocab) for member in by_story[story_id])
+            for other in kept_members
         )
         if compatible:
             chosen.append(story_id)

@@ -8,7 +8,7 @@ import pytest
 
 from bot.models import Item, Tags
 from bot.pipeline.dedupe import Candidate, choose_stories, choose_story, conflict, fingerprint
-from bot.pipeline.dedupe.text import dates, fold, name_key, numbers
+from bot.pipeline.dedupe.text import find_dates, fold, name_key, numbers
 from bot.pipeline.dedupe.vocabulary import default_vocabulary
 
 T0 = datetime(2028, 6, 12, 9, 0, tzinfo=UTC)
@@ -201,6 +201,9 @@ def test_text_features_survive_translation() -> None:
         frozenset({"67.4"}),
     )
     assert numbers(fold("явка 67,4% на 10 120 участках"), vocab)[1] == frozenset({"67.4"})
-    assert dates(fold("on 26 April; April 26; 26 апреля; 26 avril; 26 de abril"), vocab) == {(4, 26)}
+    found, without_dates = find_dates(fold("on 26 April; April 26; 26 апреля; 26 avril; 26 de abril"), vocab)
+    assert found == {(4, 26)}
+    assert without_dates == "on  ;  ;  ;  ;  "
+    assert numbers(find_dates(fold("67 observers arrived on 26 April 2026"), vocab)[1], vocab) == ({"67"}, set())
     assert name_key("Bishkek") == name_key("Бишкеке")
     assert name_key("Yerevan") == name_key("Ереван")

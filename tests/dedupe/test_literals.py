@@ -1,4 +1,4 @@
-"""Required substrings of a pattern: a text without any of them never matches it."""
+"""Pattern helpers of the vocabulary: required substrings (a text without any never matches) and tries."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.pipeline.dedupe.literals import required_substrings
-from bot.pipeline.dedupe.vocabulary import KindFinder, default_vocabulary
+from bot.pipeline.dedupe.vocabulary import KindFinder, default_vocabulary, trie_alternation
 
 
 @pytest.mark.parametrize(
@@ -77,3 +77,17 @@ def test_vocabulary_kinds_match_the_patterns_searched_one_by_one() -> None:
         expected = {kind for kind, pattern in vocabulary.kinds.patterns if pattern.search(text)}
         assert expected
         assert vocabulary.kinds_in(text) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    words=st.lists(st.text(alphabet="abc.", min_size=1, max_size=4), min_size=1, max_size=6),
+    text=st.text(alphabet="abc. ", max_size=30),
+)
+def test_trie_alternation_matches_like_a_longest_first_alternation(words: list[str], text: str) -> None:
+    longest_first = "|".join(re.escape(word) for word in sorted(words, key=len, reverse=True))
+    trie = trie_alternation(words)
+    # Alone, and followed by a constraint that makes the engine back off to shorter words.
+    for suffix in ("", r"(?=\s|$)"):
+        expected = [match.group() for match in re.finditer(f"(?:{longest_first}){suffix}", text)]
+        assert [match.group() for match in re.finditer(f"(?:{trie}){suffix}", text)] == expected

@@ -16,7 +16,17 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.models import Item
 from bot.pipeline.dedupe import minhash
-from bot.pipeline.dedupe.text import LEAD_CHARS, clean_summary, dates, fold, lead_of, names, numbers, stems, words
+from bot.pipeline.dedupe.text import (
+    LEAD_CHARS,
+    clean_summary,
+    find_dates,
+    fold,
+    lead_of,
+    names,
+    numbers,
+    stems,
+    words,
+)
 from bot.pipeline.dedupe.vocabulary import Vocabulary, default_vocabulary
 
 # How far apart in days two reports of one event can be published; used for index lookups only
@@ -156,8 +166,10 @@ def fingerprint(item: Item, vocabulary: Vocabulary | None = None) -> Fingerprint
     # earlier steps ("the mission, which opened in March, ...") that are not this item's event.
     opening = folded_text[: len(folded_title) + 1 + LEAD_CHARS]
     title_kinds = vocab.kinds_in(folded_title)
-    sig = minhash.signature(minhash.shingles(words(folded_text)))
-    figures, percents = numbers(folded_text, vocab)
+    folded_words = words(folded_text)
+    sig = minhash.signature(minhash.shingles(folded_words))
+    event_dates, without_dates = find_dates(folded_text, vocab)
+    figures, percents = numbers(without_dates, vocab)
     return Fingerprint(
         lang=item.lang,
         relevant=item.tags.relevant,
@@ -169,9 +181,9 @@ def fingerprint(item: Item, vocabulary: Vocabulary | None = None) -> Fingerprint
         title_kinds=title_kinds,
         figures=figures,
         percents=percents,
-        dates=dates(folded_text, vocab),
+        dates=event_dates,
         names=names(text),
-        stems=stems(folded_text),
+        stems=stems(folded_words),
         signature=sig,
         bands=minhash.band_keys(sig),
     )

@@ -30,6 +30,7 @@ _NUMBER = re.compile(
 )
 _TIME = re.compile(r"\b([01]?\d|2[0-3])[:h]([0-5]\d)\b")
 _YEAR = re.compile(r"^(19|20)\d\d$")
+_NON_DIGITS = re.compile(r"\D")
 _DATELINE = re.compile(
     r"^(?P<place>[^\n,.(–—-]{2,40}?)(?P<date>,[^\n(–—-]{0,30}?)?(?P<agency>\s*\([^)\n]{1,30}\))?\s*[-–—.]\s+"
 )
@@ -87,23 +88,22 @@ def words(folded: str) -> list[str]:
     return _WORD.findall(folded)
 
 
-def stems(folded: str) -> frozenset[str]:
-    """Stems of the content words (long enough not to be function words)."""
-    return frozenset(word[:STEM_LETTERS] for word in words(folded) if len(word) >= MIN_TOKEN_LETTERS)
+def stems(folded_words: list[str]) -> frozenset[str]:
+    """Stems of the content words (long enough not to be function words) among folded words."""
+    return frozenset(word[:STEM_LETTERS] for word in folded_words if len(word) >= MIN_TOKEN_LETTERS)
 
 
 def _number_value(integer: str, fraction: str | None) -> str:
-    digits = re.sub(r"\D", "", integer)
+    digits = integer if integer.isdigit() else _NON_DIGITS.sub("", integer)
     return f"{int(digits)}.{fraction}" if fraction else str(int(digits))
 
 
-def numbers(folded: str, vocabulary: Vocabulary) -> tuple[frozenset[str], frozenset[str]]:
-    """(figures, percentages) in folded text, with dates and years left out.
+def numbers(without_dates: str, vocabulary: Vocabulary) -> tuple[frozenset[str], frozenset[str]]:
+    """(figures, percentages) in folded text whose dates ``find_dates`` blanked out, years left out.
 
     Figures are normalised across conventions: "10,120" = "10 120" = "10120", "67,4" = "67.4".
     Day numbers of dates ("26 April") and years say when, not what, and are compared as dates.
     """
-    without_dates = vocabulary.date_pattern.sub(" ", folded)
     figures: set[str] = set()
     percents: set[str] = set()
     for match in _TIME.finditer(without_dates):
@@ -119,15 +119,26 @@ def numbers(folded: str, vocabulary: Vocabulary) -> tuple[frozenset[str], frozen
     return frozenset(figures), frozenset(percents)
 
 
-def dates(folded: str, vocabulary: Vocabulary) -> frozenset[tuple[int, int]]:
-    """(month, day) of every date in folded text: "26 april", "april 26", "26 апреля", "26 de abril"."""
+def find_dates(folded: str, vocabulary: Vocabulary) -> tuple[frozenset[tuple[int, int]], str]:
+    """(month, day) of every date in folded text, and the text with each date replaced by a space.
+
+    Dates: "26 april", "april 26", "26 апреля", "26 de abril". The blanked text is where
+    ``numbers`` reads figures, so that day numbers do not count as figures.
+    """
     found: set[tuple[int, int]] = set()
+    pieces: list[str] = []
+    start = 0
     for match in vocabulary.date_pattern.finditer(folded):
         day = int(match["day"] or match["day2"])
         month = vocabulary.months[match["month"] or match["month2"]]
         if 1 <= day <= 31:
             found.add((month, day))
-    return frozenset(found)
+        pieces.append(folded[start : match.start()])
+        start = match.end()
+    if not pieces:
+        return frozenset(found), folded
+    pieces.append(folded[start:])
+    return frozenset(found), " ".join(pieces)
 
 
 def name_key(word: str) -> str:

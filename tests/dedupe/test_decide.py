@@ -8,7 +8,8 @@ import pytest
 
 from bot.models import Item, Tags
 from bot.pipeline.dedupe import Candidate, choose_stories, choose_story, conflict, fingerprint
-from bot.pipeline.dedupe.text import find_dates, fold, name_key, numbers
+from bot.pipeline.dedupe.minhash import shingles
+from bot.pipeline.dedupe.text import find_dates, fold, name_key, names, numbers
 from bot.pipeline.dedupe.vocabulary import default_vocabulary
 
 T0 = datetime(2028, 6, 12, 9, 0, tzinfo=UTC)
@@ -205,5 +206,12 @@ def test_text_features_survive_translation() -> None:
     assert found == {(4, 26)}
     assert without_dates == "on  ;  ;  ;  ;  "
     assert numbers(find_dates(fold("67 observers arrived on 26 April 2026"), vocab)[1], vocab) == ({"67"}, set())
+    assert names("Observers in Bishkek met ISFED. Turnout rose.") == {name_key("Bishkek"), name_key("ISFED")}
     assert name_key("Bishkek") == name_key("Бишкеке")
     assert name_key("Yerevan") == name_key("Ереван")
+
+
+def test_shingles_are_word_trigrams() -> None:
+    assert shingles(["a", "b", "c", "d"]) == {"a b c", "b c d"}
+    assert shingles(["a", "b"]) == {"a b"}
+    assert shingles([]) == set()

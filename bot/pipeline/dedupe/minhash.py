@@ -35,17 +35,21 @@ def shingles(words: list[str]) -> set[str]:
     """Word 3-grams; a text shorter than that is one shingle."""
     if len(words) < SHINGLE_WORDS:
         return {" ".join(words)} if words else set()
-    return {" ".join(words[i : i + SHINGLE_WORDS]) for i in range(len(words) - SHINGLE_WORDS + 1)}
+    # The shifted copies are shorter: zip stops at the last complete shingle.
+    return set(map(" ".join, zip(*(words[offset:] for offset in range(SHINGLE_WORDS)), strict=False)))
 
 
 def signature(shingle_set: set[str]) -> Signature:
     """The MinHash signature: per permutation, the least hash over the shingles."""
     if not shingle_set:
         return np.full(PERMUTATIONS, 0xFFFFFFFF, dtype=np.uint32)
-    hashes = np.fromiter((zlib.crc32(s.encode()) for s in shingle_set), dtype=np.uint64, count=len(shingle_set))
+    hashes = np.array([zlib.crc32(s.encode()) for s in shingle_set], dtype=np.uint64)
     # Multiply-shift hashing: (a*h + b) mod 2^64, top 32 bits; a family of independent-enough
-    # permutations of 32-bit values, computed for all shingles and permutations in one step.
-    permuted = (hashes[:, None] * _A[None, :] + _B[None, :]) >> _SHIFT
+    # permutations of 32-bit values, computed for all shingles and permutations in one step
+    # (in place after the product: no temporary array per operation).
+    permuted = np.multiply.outer(hashes, _A)
+    permuted += _B
+    permuted >>= _SHIFT
     result: Signature = permuted.min(axis=0).astype(np.uint32)
     return result
 

@@ -7,6 +7,7 @@ names once transliterated ("ISFED", "Бишкек" ≈ "Bishkek").
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from typing import TYPE_CHECKING
@@ -141,6 +142,8 @@ def find_dates(folded: str, vocabulary: Vocabulary) -> tuple[frozenset[tuple[int
     return frozenset(found), " ".join(pieces)
 
 
+# Names recur from item to item (countries, bodies, capitals): their skeletons are remembered.
+@functools.lru_cache(maxsize=4096)
 def name_key(word: str) -> str:
     """A transliterated consonant skeleton of a name: "Bishkek", "Бишкеке" → "bshk"."""
     latin = _NON_LETTERS.sub("", strip_accents(word.casefold().translate(_TRANSLIT)))
@@ -162,13 +165,12 @@ def names(text: str) -> frozenset[str]:
     """
     found: set[str] = set()
     for match in _WORD.finditer(text):
-        word = match.group()
-        if not word[0].isupper() or len(word) < 3:
+        word = match[0]
+        if len(word) < 3 or not word[0].isupper():
             continue
-        acronym = sum(ch.isupper() for ch in word) >= 2
-        opens_sentence = _opens_sentence(text, match.start())
-        if acronym or not opens_sentence:
-            key = name_key(word)
-            if len(key) >= 2:
-                found.add(key)
+        if _opens_sentence(text, match.start()) and sum(ch.isupper() for ch in word) < 2:
+            continue  # a capital opening a sentence, and not an acronym
+        key = name_key(word)
+        if len(key) >= 2:
+            found.add(key)
     return frozenset(found)

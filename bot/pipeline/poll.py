@@ -9,7 +9,7 @@ import asyncio
 import hashlib
 import logging
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +20,7 @@ from bot.clock import Clock
 from bot.dbthread import DbThread
 from bot.errors import FetchError, HTTPStatusError
 from bot.models import FeedRecord, ParsedFeed, PollReport
-from bot.pipeline.dedupe import Candidate, Fingerprint, choose_stories
+from bot.pipeline.dedupe import Fingerprint, choose_among
 from bot.pipeline.fetch import FetchLimits, FetchResult, Validators, fetch
 from bot.pipeline.prepare import PreparedItem, Preparer
 from bot.pipeline.route import Router
@@ -102,15 +102,17 @@ def _decoded_for(store: Store) -> _DecodedFingerprints:
 def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, bool, tuple[int, ...]]:
     """The story a new item joins: (story id, whether it existed, stories merged into it).
 
-    Candidates come from the LSH bands and the (country, kind, day) index; ``choose_stories`` decides.
+    Candidates come from the LSH bands and the (country, kind, day) index; ``choose_among`` decides.
     When the item links stories that were opened apart, they are merged into the oldest.
     """
     stored = store.stories.candidates(
         fp.bands, fp.band_days, tuple(sorted(fp.countries)), tuple(sorted(fp.kinds)), fp.search_days
     )
     decoded = _decoded_for(store).get(store, (item_id for _, item_id in stored))
-    candidates = [Candidate(story_id, item_id, decoded[item_id]) for story_id, item_id in stored]
-    chosen = choose_stories(fp, candidates)
+    by_story: dict[int, list[Fingerprint]] = defaultdict(list)
+    for story_id, item_id in stored:
+        by_story[story_id].append(decoded[item_id])
+    chosen = choose_among(fp, by_story)
     if not chosen:
         return store.items.new_story(now), False, ()
     target = min(chosen)

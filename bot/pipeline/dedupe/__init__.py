@@ -10,7 +10,16 @@ Modules: ``features`` (the Fingerprint), ``text`` (language-independent text fea
 (thresholds and the decision).
 """
 
-from bot.pipeline.dedupe.decide import Candidate, choose_stories, choose_story, conflict, evidence
+from bot.pipeline.dedupe.decide import Candidate, choose_among, choose_stories, choose_story, conflict, evidence
 from bot.pipeline.dedupe.features import Fingerprint, fingerprint
 
-__all__ = ["Candidate", "Fingerprint", "choose_stories", "choose_story", "conflict", "evidence", "fingerprint"]
+__all__ = [
+    "Candidate",
+    "Fingerprint",
+    "choose_among",
+    "choose_stories",
+    "choose_story",
+    "conflict",
+    "evidence",
+    "fingerprint",
+]

@@ -17,8 +17,9 @@ shows one outlet twice, so every threshold leans towards keeping items apart:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import NamedTuple
 
 from bot.pipeline.dedupe import minhash
 from bot.pipeline.dedupe.features import BAND_SEARCH_DAYS, Fingerprint, days_between
@@ -67,8 +68,9 @@ UNDATED_EXTRA = 1.0
 NEAR_COPY_SCORE = 100.0
 
 
-class Candidate(NamedTuple):
-    """A stored item of a possible story, with its fingerprint (a tuple: hundreds are made per new item)."""
+@dataclass(frozen=True)
+class Candidate:
+    """A stored item of a possible story, with its fingerprint."""
 
     story_id: int
     item_id: int
@@ -196,10 +198,17 @@ def choose_stories(fp: Fingerprint, candidates: list[Candidate], vocab: Vocabula
     that links it to the original). They are returned together only if no member of one conflicts
     with a member of another; the caller merges them into the first.
     """
-    vocab = vocab or default_vocabulary()
     by_story: dict[int, list[Fingerprint]] = defaultdict(list)
     for candidate in candidates:
         by_story[candidate.story_id].append(candidate.fingerprint)
+    return choose_among(fp, by_story, vocab)
+
+
+def choose_among(
+    fp: Fingerprint, by_story: Mapping[int, Sequence[Fingerprint]], vocab: Vocabulary | None = None
+) -> list[int]:
+    """``choose_stories`` with the candidates already grouped: story id → its stored items' fingerprints."""
+    vocab = vocab or default_vocabulary()
     rules = ConflictRules(fp, vocab)
     scored: list[tuple[float, int]] = []
     for story_id, members in by_story.items():

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.pipeline.dedupe.literals import required_substrings
+from bot.pipeline.dedupe.literals import ShortcutPattern, required_substrings
 from bot.pipeline.dedupe.vocabulary import KindFinder, default_vocabulary, trie_alternation
 
 
@@ -26,7 +26,9 @@ from bot.pipeline.dedupe.vocabulary import KindFinder, default_vocabulary, trie_
         (r"([)]q)zz", ("zz",)),
         (r"(ab|cd)?e", ("e",)),  # an optional group requires nothing
         (r"\x41bc", ()),  # hex digits belong to the escape
-        (r"(?i)abc", ()),  # case-insensitive: "abc" need not occur as written
+        (r"(?i)aBc", ("abc",)),  # case-insensitive: to be looked for in the lower-cased text
+        (r"(?i)kiss", ()),  # k, i and s also match non-ASCII letters (K, ı, İ, ſ) under IGNORECASE
+        (r"(?x)a b", ()),  # verbose: the space is not part of the pattern
         (r"ab|cd", ()),
         (r"(ab|)", ()),
         (r"(?=abc)d", ("d",)),
@@ -91,3 +93,40 @@ def test_trie_alternation_matches_like_a_longest_first_alternation(words: list[s
     for suffix in ("", r"(?=\s|$)"):
         expected = [match.group() for match in re.finditer(f"(?:{longest_first}){suffix}", text)]
         assert [match.group() for match in re.finditer(f"(?:{trie}){suffix}", text)] == expected
+
+
+_ANCHORED_PIECES = st.sampled_from(
+    ["a", "b", "k", "s", "ab", "(", ")", "|", "?", "*", "\\s*", "$", ".", "^", "\n", "(?:"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    flags=st.sampled_from(["", "(?m)", "(?i)", "(?im)"]),
+    pieces=st.lists(_ANCHORED_PIECES, max_size=7),
+    texts=st.lists(st.text(alphabet="abAB \nksKSıİſ\u212a", max_size=16), max_size=6),
+)
+def test_shortcut_pattern_blanks_exactly_like_sub(flags: str, pieces: list[str], texts: list[str]) -> None:
+    pattern = flags + "".join(pieces)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compiled = re.compile(pattern)
+    except re.error:
+        return
+    shortcut = ShortcutPattern(pattern)
+    for text in texts:
+        assert shortcut.blank(text) == compiled.sub(" ", text), (pattern, text)
+
+
+def test_shortcut_pattern_tries_line_starts_of_a_multiline_pattern() -> None:
+    byline = ShortcutPattern(r"(?im)^\s*by [A-Z]\w+\s*$")
+    assert byline.blank("Lead text by Anna\nBy Anna\nMore") == "Lead text by Anna\n \nMore"
+    assert ShortcutPattern(r"^by \w+").blank("by Anna\nby Bob") == " \nby Bob"
+
+
+def test_shortcut_pattern_keeps_unicode_case_matches_of_ascii_letters() -> None:
+    # Under IGNORECASE "s" also matches the long s and "k" the Kelvin sign: no substring shortcut there.
+    assert ShortcutPattern(r"(?i)\bstory").blank("ſtory") == " "
+    assert ShortcutPattern(r"(?i)kelvin").blank("\u212aelvin") == " "
+    assert ShortcutPattern(r"(?i)updated").blank("UPDATED today") == "  today"

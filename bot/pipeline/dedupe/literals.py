@@ -1,9 +1,11 @@
-"""Substrings that every match of a regular expression contains, read from the pattern's text.
+"""What the text of a regular expression tells before any search: what its matches contain, where they begin.
 
-A text that holds none of them cannot match, so the pattern need not be searched there: the event
-vocabulary has about a hundred patterns, and one pass for their substrings over a text costs less
-than a few regex searches. The reading is deliberately simple (groups of alternatives, runs of
-plain characters) and errs only towards requiring less, never more.
+``required_substrings``: a text that holds none of them cannot match, so the pattern need not be
+searched there (the event vocabulary has about a hundred patterns, and one pass for their
+substrings over a text costs less than a few regex searches). ``ShortcutPattern`` also tries a
+pattern opening with ``^`` at line starts only, instead of letting the engine step through every
+character. The reading is deliberately simple and errs only towards the general case, never
+towards a wrong shortcut.
 """
 
 from __future__ import annotations
@@ -12,8 +14,12 @@ import re
 from collections.abc import Iterator
 
 _CHARACTER, _GROUP, _QUANTIFIER, _ALTERNATIVE, _OTHER = "character", "group", "quantifier", "alternative", "other"
-# Flags that change what a plain character matches (case, verbose whitespace) for the whole pattern.
-_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")
+_GLOBAL_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
+# Flags that change what a plain character stands for: verbose mode (spaces) and locale (case).
+_UNREAD_FLAGS = frozenset("xL")
+# Under IGNORECASE these ASCII letters also match non-ASCII ones (ı, İ, ſ, K); other ASCII
+# characters match only their own upper and lower case.
+_CASE_UNSAFE = frozenset("iksIKS")
 _PLAIN_GROUP = re.compile(r"\((?:\?:)?")
 
 
@@ -23,10 +29,15 @@ def required_substrings(pattern: str) -> tuple[str, ...]:
     The answer is the best of the candidates read from the pattern's top level: each run of plain
     characters that no quantifier makes optional, and each group whose every alternative requires
     substrings of its own. Best means the longest shortest substring, since short ones occur in
-    most texts.
+    most texts. For a case-insensitive pattern ("(?i)" at its start) the substrings are given in
+    lower case and are to be looked for in ``text.lower()``.
     """
-    atoms = list(_top_level_atoms(pattern))
-    if _GLOBAL_FLAGS.match(pattern) or any(kind == _ALTERNATIVE for kind, _ in atoms):
+    flags = _GLOBAL_FLAGS.match(pattern)
+    flag_letters = flags[1] if flags else ""
+    if _UNREAD_FLAGS.intersection(flag_letters):
+        return ()
+    atoms = list(_top_level_atoms(pattern[flags.end() :] if flags else pattern))
+    if any(kind == _ALTERNATIVE for kind, _ in atoms):
         return ()
     candidates: list[tuple[str, ...]] = []
     run = ""
@@ -41,9 +52,66 @@ def required_substrings(pattern: str) -> tuple[str, ...]:
             candidates.append(_group_substrings(text))
     candidates.append((run,))
     usable = [candidate for candidate in candidates if candidate and all(candidate)]
+    if "i" in flag_letters:
+        usable = [
+            tuple(substring.lower() for substring in candidate)
+            for candidate in usable
+            if all(substring.isascii() and _CASE_UNSAFE.isdisjoint(substring) for substring in candidate)
+        ]
     if not usable:
         return ()
     return max(usable, key=lambda candidate: (min(map(len, candidate)), -len(candidate)))
+
+
+class ShortcutPattern:
+    """A compiled pattern searched only where the reading of its text says a match can be.
+
+    Not at all in a text holding none of its required substrings; at line starts only when the
+    pattern opens with ``^``.
+    """
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern)
+        self._required = required_substrings(pattern)
+        self._ignore_case = bool(self.pattern.flags & re.IGNORECASE)
+        flags = _GLOBAL_FLAGS.match(pattern)
+        body = pattern[flags.end() :] if flags else pattern
+        self._anchored = body.startswith("^") and not any(kind == _ALTERNATIVE for kind, _ in _top_level_atoms(body))
+        # With MULTILINE, ^ also matches after each "\n" (and after no other line break).
+        self._multiline = bool(self.pattern.flags & re.MULTILINE)
+
+    def blank(self, text: str) -> str:
+        """``text`` with every match replaced by a space, exactly as ``pattern.sub(" ", text)``."""
+        if self._required:
+            searched = text.lower() if self._ignore_case else text
+            if not any(substring in searched for substring in self._required):
+                return text
+        if not self._anchored:
+            return self.pattern.sub(" ", text)
+        pieces: list[str] = []
+        end = 0
+        for start in self._starts(text):
+            if start < end:
+                continue  # inside the previous match
+            match = self.pattern.match(text, start)
+            if match is None:
+                continue
+            if match.end() == start:
+                return self.pattern.sub(" ", text)  # empty matches follow rules of their own: leave them to re
+            pieces.append(text[end:start])
+            end = match.end()
+        if not pieces:
+            return text
+        pieces.append(text[end:])
+        return " ".join(pieces)
+
+    def _starts(self, text: str) -> Iterator[int]:
+        yield 0
+        if self._multiline:
+            position = text.find("\n")
+            while position >= 0:
+                yield position + 1
+                position = text.find("\n", position + 1)
 
 
 def _group_substrings(group: str) -> tuple[str, ...]:

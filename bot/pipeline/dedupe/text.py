@@ -74,7 +74,7 @@ def clean_summary(summary: str, vocabulary: Vocabulary) -> str:
     if match and (match["place"].strip().isupper() or match["agency"]):
         text = text[match.end() :]
     for pattern in vocabulary.boilerplate:
-        text = pattern.sub(" ", text)
+        text = pattern.blank(text)
     return text.strip()
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import ahocorasick
 import yaml
 
-from bot.pipeline.dedupe.literals import required_substrings
+from bot.pipeline.dedupe.literals import ShortcutPattern, required_substrings
 from bot.pipeline.dedupe.text import fold, strip_accents
 
 EVENTS_FILE = Path(__file__).resolve().parent.parent.parent / "knowledge" / "events.yaml"
@@ -71,7 +71,7 @@ class Vocabulary:
     months: dict[str, int]
     date_pattern: re.Pattern[str]
     percent_pattern: re.Pattern[str]
-    boilerplate: tuple[re.Pattern[str], ...]
+    boilerplate: tuple[ShortcutPattern, ...]
     body_families: dict[str, str]
     context_bodies: frozenset[str]
     neutral_bodies: frozenset[str]
@@ -126,7 +126,7 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
     )
     percent_words = "|".join(re.escape(word) for word in data["percent_words"])
     percent_pattern = re.compile(rf"\s?(?:{percent_words})")
-    boilerplate = tuple(re.compile(pattern) for pattern in data["boilerplate"])
+    boilerplate = tuple(ShortcutPattern(pattern) for pattern in data["boilerplate"])
     return Vocabulary(
         kinds,
         months,

@@ -668,6 +668,7 @@ class PollRun:
     hits: tuple[dict[str, int], dict[str, int], dict[str, int]]
     stored: int
     server_cpu: float
+    workers_cpu: float
     rss_langid: float
     rss_ready: float
     rss_after_full: float
@@ -713,11 +714,20 @@ async def warm_up(runtime: Any, server: ServerProcess, files: list[FeedFile]) ->
     await asyncio.gather(*(runtime.deps.prepare(body, {}, feed, now) for _ in range(max(1, workers) * 2)))
 
 
+def _worker_pids(runtime: Any) -> list[int]:
+    pool = getattr(runtime.deps.prepare, "_pool", None)
+    return list(getattr(pool, "_processes", {}) or {})
+
+
+def workers_cpu_s(runtime: Any) -> float:
+    """Summed CPU seconds of the preparing worker processes so far (0 without them)."""
+    return sum(process_cpu(pid) for pid in _worker_pids(runtime))
+
+
 def workers_peak_mb(runtime: Any) -> float:
     """Summed peak RSS of the preparing worker processes (0 without them)."""
-    pool = getattr(runtime.deps.prepare, "_pool", None)
     total = 0.0
-    for pid in getattr(pool, "_processes", {}) or {}:
+    for pid in _worker_pids(runtime):
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1]) / 1024
@@ -743,8 +753,10 @@ async def run_polls(args: argparse.Namespace, workdir: Path, server: ServerProce
     try:
         server.set_validators(True)
         server_cpu = process_cpu(server.pid)
+        workers_cpu = workers_cpu_s(runtime)
         full = await timed_poll(poll_all)
         server_cpu = process_cpu(server.pid) - server_cpu
+        workers_cpu = workers_cpu_s(runtime) - workers_cpu
         full_stages = (dict(stages.calls), dict(stages.wall), dict(stages.cpu))
         full_hits = server.hits()
         rss_after_full = rss_mb()
@@ -769,6 +781,7 @@ async def run_polls(args: argparse.Namespace, workdir: Path, server: ServerProce
         hits=(full_hits, etag_hits, plain_hits),
         stored=stored,
         server_cpu=server_cpu,
+        workers_cpu=workers_cpu,
         rss_langid=rss_langid,
         rss_ready=rss_ready,
         rss_after_full=rss_after_full,
@@ -825,6 +838,11 @@ def report(args: argparse.Namespace, workdir: Path, files: list[FeedFile], run: 
             "   process CPU / event-loop thread CPU",
             f"{full.cpu:.2f} s / {full.loop_cpu:.2f} s",
             f"{full.cpu / full.wall:.2f} cores busy on average",
+        ),
+        (
+            "   worker processes CPU",
+            f"{run.workers_cpu:.2f} s",
+            f"parse + normalise + tag + fingerprint; total with this process {full.cpu + run.workers_cpu:.2f} s",
         ),
         ("   feed server process CPU meanwhile", f"{run.server_cpu:.2f} s", "same machine, not in the above"),
         (

@@ -13,6 +13,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 import httpx
 
@@ -20,7 +21,7 @@ from bot.clock import Clock
 from bot.dbthread import DbThread
 from bot.errors import FetchError, HTTPStatusError
 from bot.models import FeedRecord, ParsedFeed, PollReport
-from bot.pipeline.dedupe import Fingerprint, choose_among
+from bot.pipeline.dedupe import Fingerprint, Outline, choose_among, open_stories
 from bot.pipeline.fetch import FetchLimits, FetchResult, Validators, fetch
 from bot.pipeline.prepare import PreparedItem, Preparer
 from bot.pipeline.route import Router
@@ -48,14 +49,22 @@ class PollDeps:
 # Decoded fingerprints kept per store: busy days bring the same candidates back for many items, and a
 # stored item's features never change (see ``put`` for reused ids). Bounded: each takes a few KB.
 DECODED_FINGERPRINTS = 4_000
+# Outlines (relevance and countries, ~150 bytes each) are kept for many more items: most candidates of
+# a busy day are ruled out by them without decoding their fingerprints.
+OUTLINES = 50_000
 
 
 class _DecodedFingerprints:
-    """Decoded fingerprints of stored items by item id, least recently used dropped first."""
+    """Decoded fingerprints of stored items by item id, least recently used dropped first, and the
+    outlines of many more items, the first filed dropped first."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, outlines: int = OUTLINES) -> None:
         self.size = size
+        self.outline_size = outlines
         self._items: OrderedDict[int, Fingerprint] = OrderedDict()
+        self._outlines: dict[int, Outline] = {}
+        # One frozenset per distinct country set, shared by every outline that has it.
+        self._country_sets: dict[frozenset[str], frozenset[str]] = {}
 
     def get(self, store: Store, item_ids: Iterable[int]) -> dict[int, Fingerprint]:
         """The fingerprints of these items, reading only those not decoded before."""
@@ -70,8 +79,22 @@ class _DecodedFingerprints:
                 found[item_id] = fp
         for stored in store.stories.features(missing):
             fp = found[stored.item_id] = Fingerprint.from_json(stored.features, stored.signature)
-            self._items[stored.item_id] = fp
-        self._trim()
+            self._keep(stored.item_id, fp)
+        return found
+
+    def outlines(self, store: Store, item_ids: list[int]) -> dict[int, Outline]:
+        """The outlines of these items, decoding the fingerprints of those without one."""
+        found: dict[int, Outline] = {}
+        missing: list[int] = []
+        for item_id in item_ids:
+            outline = self._outlines.get(item_id)
+            if outline is None:
+                missing.append(item_id)
+            else:
+                found[item_id] = outline
+        for item_id, fp in self.get(store, missing).items():
+            # Decoded just now, or still decoded while its outline was dropped.
+            found[item_id] = self._keep_outline(item_id, fp)
         return found
 
     def put(self, item_id: int, fp: Fingerprint) -> None:
@@ -80,13 +103,23 @@ class _DecodedFingerprints:
         Every item is stored through here, so an id reused after pruning or a rollback never
         reaches the cache's old entry.
         """
+        self._outlines.pop(item_id, None)
+        self._keep(item_id, fp)
+
+    def _keep(self, item_id: int, fp: Fingerprint) -> None:
         self._items[item_id] = fp
         self._items.move_to_end(item_id)
-        self._trim()
-
-    def _trim(self) -> None:
         while len(self._items) > self.size:
             self._items.popitem(last=False)
+        self._keep_outline(item_id, fp)
+
+    def _keep_outline(self, item_id: int, fp: Fingerprint) -> Outline:
+        countries = self._country_sets.setdefault(fp.countries, fp.countries)
+        outline = self._outlines[item_id] = Outline(fp.relevant, countries)
+        if len(self._outlines) > self.outline_size:
+            for oldest in list(islice(self._outlines, len(self._outlines) - self.outline_size)):
+                del self._outlines[oldest]
+        return outline
 
 
 _decoded: weakref.WeakKeyDictionary[Store, _DecodedFingerprints] = weakref.WeakKeyDictionary()
@@ -108,9 +141,16 @@ def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, b
     stored = store.stories.candidates(
         fp.bands, fp.band_days, tuple(sorted(fp.countries)), tuple(sorted(fp.kinds)), fp.search_days
     )
-    decoded = _decoded_for(store).get(store, (item_id for _, item_id in stored))
-    by_story: dict[int, list[Fingerprint]] = defaultdict(list)
+    cache = _decoded_for(store)
+    outlines = cache.outlines(store, [item_id for _, item_id in stored])
+    outlines_by_story: dict[int, list[Outline]] = defaultdict(list)
     for story_id, item_id in stored:
+        outlines_by_story[story_id].append(outlines[item_id])
+    still_open = set(open_stories(fp, outlines_by_story))
+    members = [(story_id, item_id) for story_id, item_id in stored if story_id in still_open]
+    decoded = cache.get(store, (item_id for _, item_id in members))
+    by_story: dict[int, list[Fingerprint]] = defaultdict(list)
+    for story_id, item_id in members:
         by_story[story_id].append(decoded[item_id])
     chosen = choose_among(fp, by_story)
     if not chosen:

@@ -10,16 +10,27 @@ Modules: ``features`` (the Fingerprint), ``text`` (language-independent text fea
 (thresholds and the decision).
 """
 
-from bot.pipeline.dedupe.decide import Candidate, choose_among, choose_stories, choose_story, conflict, evidence
+from bot.pipeline.dedupe.decide import (
+    Candidate,
+    Outline,
+    choose_among,
+    choose_stories,
+    choose_story,
+    conflict,
+    evidence,
+    open_stories,
+)
 from bot.pipeline.dedupe.features import Fingerprint, fingerprint
 
 __all__ = [
     "Candidate",
     "Fingerprint",
+    "Outline",
     "choose_among",
     "choose_stories",
     "choose_story",
     "conflict",
     "evidence",
     "fingerprint",
+    "open_stories",
 ]

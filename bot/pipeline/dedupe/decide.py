@@ -77,6 +77,39 @@ class Candidate:
     fingerprint: Fingerprint
 
 
+@dataclass(frozen=True, slots=True)
+class Outline:
+    """The part of a stored item's fingerprint that rules most candidate stories out (relevance, countries).
+
+    Small enough to keep for every recent item, where full fingerprints are decoded only for the
+    stories an outline does not already rule out.
+    """
+
+    relevant: bool
+    countries: frozenset[str]
+
+
+def _outline_conflict(new: Fingerprint, relevant: bool, countries: frozenset[str]) -> str | None:
+    if new.relevant != relevant:
+        # A relevant item in an irrelevant story would never be delivered.
+        return "relevance"
+    if new.countries and countries and new.countries.isdisjoint(countries):
+        return "countries"
+    return None
+
+
+def open_stories(fp: Fingerprint, outlines: Mapping[int, Sequence[Outline]]) -> list[int]:
+    """The stories (id → their items' outlines) that no item's outline rules out for ``fp``.
+
+    ``choose_among`` would reject the others on the same rules; only these need full fingerprints.
+    """
+    return [
+        story_id
+        for story_id, members in outlines.items()
+        if not any(_outline_conflict(fp, member.relevant, member.countries) for member in members)
+    ]
+
+
 class ConflictRules:
     """What rules stories out for one new item; built once per item, then asked about each stored item."""
 
@@ -88,11 +121,9 @@ class ConflictRules:
     def reason(self, old: Fingerprint) -> str | None:
         """Why the new item cannot be in a story that holds ``old`` (None when nothing contradicts)."""
         new = self.new
-        if new.relevant != old.relevant:
-            # A relevant item in an irrelevant story would never be delivered.
-            return "relevance"
-        if new.countries and old.countries and new.countries.isdisjoint(old.countries):
-            return "countries"
+        outline_conflict = _outline_conflict(new, old.relevant, old.countries)
+        if outline_conflict:
+            return outline_conflict
         if self.families and old.bodies:
             old_families = self.families_of(old.bodies)
             if old_families and self.families.isdisjoint(old_families):

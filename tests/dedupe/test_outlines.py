@@ -1,0 +1,45 @@
+"""Outlines: candidate stories ruled out by relevance and countries before any fingerprint is decoded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.models import FeedConfig
+from bot.pipeline.dedupe import Outline, fingerprint, open_stories
+from bot.pipeline.poll import _DecodedFingerprints, record_fingerprint
+from storage import Store
+from tests.dedupe.test_decide import item
+
+NOW = datetime(2028, 6, 12, 12, tzinfo=UTC)
+
+
+def test_stories_with_an_item_of_other_relevance_or_only_other_countries_are_closed() -> None:
+    new = fingerprint(item("Mongolia: observers deployed", "ODIHR deployed observers in Mongolia."))
+    mongolia, kazakhstan, unknown = frozenset({"MN"}), frozenset({"KZ"}), frozenset[str]()
+    outlines = {
+        1: [Outline(True, mongolia), Outline(True, unknown)],
+        2: [Outline(True, mongolia), Outline(False, mongolia)],
+        3: [Outline(True, kazakhstan | mongolia)],
+        4: [Outline(True, mongolia), Outline(True, kazakhstan)],
+        5: [Outline(True, unknown)],
+    }
+    assert open_stories(new, outlines) == [1, 3, 5]
+
+
+def test_outlines_come_from_stored_fingerprints_even_when_only_the_fingerprint_is_still_decoded(store: Store) -> None:
+    feed = store.feeds.add(FeedConfig("https://feed.example/rss", interval_seconds=600), NOW, "test")
+    stored = {}
+    for number, (countries, relevant) in enumerate([(("MN",), True), (("KZ",), False), ((), True)]):
+        news = item(f"Story {number}", f"Text {number}", countries=countries, relevant=relevant)
+        story_id = store.items.new_story(NOW)
+        item_id = store.items.insert(feed.id, news, story_id, NOW)
+        record_fingerprint(store, story_id, item_id, fingerprint(news))
+        stored[item_id] = Outline(relevant, frozenset(countries))
+
+    # Nothing kept: every outline is read from the stored features.
+    fresh = _DecodedFingerprints(size=10, outlines=10)
+    assert fresh.outlines(store, list(stored)) == stored
+    # Outlines kept for two items only, fingerprints for all three: the dropped outline is rebuilt.
+    small = _DecodedFingerprints(size=10, outlines=2)
+    assert small.outlines(store, list(stored)) == stored
+    assert small.outlines(store, list(stored)[:1]) == {next(iter(stored)): next(iter(stored.values()))}

@@ -9,7 +9,7 @@ import functools
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -204,6 +204,29 @@ def _langid_identifier() -> Any:
     keep = [index for index, lang in enumerate(classes) if lang in LANGID_LANGUAGES]
     return LanguageIdentifier(
         ptc[:, keep].copy(), pc[keep], [classes[index] for index in keep], nextmove, output, tk_row=row
+    )
+
+
+def narrowed_langid_identifier(langs: Iterable[str]) -> Any:
+    """py3langid over ``langs`` only, sliced from this process's model instead of loading another.
+
+    It classifies as the full model restricted with ``set_languages(langs)`` does (the same
+    columns, in the same order) but adds a few kilobytes where a second model took ~100 MB.
+    """
+    from py3langid.langid import LanguageIdentifier
+
+    model = _langid_identifier()
+    wanted = set(langs)
+    if not wanted <= set(model.nb_classes):
+        raise ValueError(f"languages outside LANGID_LANGUAGES: {sorted(wanted - set(model.nb_classes))}")
+    keep = [index for index, lang in enumerate(model.nb_classes) if lang in wanted]
+    return LanguageIdentifier(
+        model.nb_ptc[:, keep],
+        model.nb_pc[keep],
+        [model.nb_classes[index] for index in keep],
+        model.tk_nextmove,
+        model.tk_output,
+        tk_row=model.tk_row,
     )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import yaml
 
+from bot.pipeline.normalise import narrowed_langid_identifier
 from bot.pipeline.tag import Tagger
 from bot.pipeline.tag.text import tokenise
 
@@ -64,3 +66,23 @@ def test_tokenise_numbers_sentences_and_joins_fragments_to_the_next(tagger: Tagg
         3: ["More", "later", "here", "today"],
     }
     assert tokens.key[:3] == ["^osce", "open", "mission"]
+
+
+def test_narrowed_langid_identifier_classifies_like_the_full_model_restricted() -> None:
+    from py3langid import langid
+
+    langs = ["en", "ru", "fr", "es"]
+    full = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE)
+    full.set_languages(langs)
+    narrowed = narrowed_langid_identifier(langs)
+    texts = [
+        "Die Wahlkommission hat Beobachter akkreditiert.",
+        "Le elezioni si terranno a maggio.",
+        "La misión de observación electoral llegó a La Paz.",
+        "Наблюдатели ОБСЕ прибыли в Бишкек.",
+        "OSCE",
+        "",
+    ]
+    assert [narrowed.classify(text) for text in texts] == [full.classify(text) for text in texts]
+    with pytest.raises(ValueError, match="xx"):
+        narrowed_langid_identifier(["en", "xx"])

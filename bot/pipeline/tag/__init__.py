@@ -20,6 +20,7 @@ from typing import Any
 
 from bot.knowledge import CAPITAL, NAME, SEAT, Knowledge
 from bot.models import Evidence, Tags
+from bot.pipeline.normalise import narrowed_langid_identifier
 from bot.pipeline.tag.bodies import SHARED, find_bodies
 from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.countries import find_countries
@@ -93,7 +94,7 @@ class Tagger:
 
 
 class _LanguageGuesser:
-    """py3langid restricted to the supported languages, built on first use (it costs ~0.5 s)."""
+    """py3langid restricted to the supported languages, built on first use."""
 
     def __init__(self, langs: tuple[str, ...]) -> None:
         self._langs = langs
@@ -112,11 +113,9 @@ class _LanguageGuesser:
         if self._identifier is None:
             with self._lock:
                 if self._identifier is None:
-                    from py3langid import langid
-
-                    identifier = langid.LanguageIdentifier.from_modelpath(langid.MODEL_DIR / langid.MODEL_FILE)
-                    identifier.set_languages(list(self._langs))
-                    self._identifier = identifier
+                    # Sliced from the model the normaliser loads anyway: a model of its own cost
+                    # a worker ~100 MB the first time an item came in an unsupported language.
+                    self._identifier = narrowed_langid_identifier(self._langs)
         guess = str(self._identifier.classify(f"{title} {text[:400]}")[0])
         return guess if guess in self._langs else self._langs[0]
 

@@ -130,10 +130,14 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 def _script_agrees(lang: str, text: str) -> bool:
     sample = text[:400]
+    cyrillic_letters = len(_CYRILLIC.findall(sample))
+    if not cyrillic_letters:
+        # No Cyrillic at all (most items): letters need not be counted, only whether there are any.
+        return lang not in _CYRILLIC_LANGS or not any(map(str.isalpha, sample))
     letters = sum(map(str.isalpha, sample))
     if not letters:
         return True
-    cyrillic = len(_CYRILLIC.findall(sample)) / letters
+    cyrillic = cyrillic_letters / letters
     return cyrillic > 0.5 if lang in _CYRILLIC_LANGS else cyrillic < 0.2
 
 

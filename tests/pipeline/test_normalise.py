@@ -102,3 +102,22 @@ def test_guid_used_as_link_when_link_missing_and_javascript_links_dropped() -> N
     hostile = normalise(Entry("T", "javascript:alert(1)", None, None, "x"), FEED, "en", NOW, never_called)
     assert hostile.link == ""
     assert hostile.canonical_link == ""
+
+
+def _script_agrees_by_counting(lang: str, text: str) -> bool:
+    """The script check written the direct way: the share of Cyrillic among all letters."""
+    sample = text[:400]
+    letters = sum(map(str.isalpha, sample))
+    if not letters:
+        return True
+    cyrillic = len(re.findall(r"[\u0400-\u04ff]", sample)) / letters
+    return cyrillic > 0.5 if lang in ("ru", "kk") else cyrillic < 0.2
+
+
+@settings(max_examples=300, deadline=None)
+@given(lang=st.sampled_from(["ru", "kk", "en", "fr"]), text=st.text(alphabet="ab1 ая\u0483\u0482", max_size=30))
+def test_choose_language_keeps_the_hint_exactly_when_the_script_agrees(lang: str, text: str) -> None:
+    # A hint the script contradicts is replaced by the detector's answer (for a text with any content).
+    agrees = _script_agrees_by_counting(lang, text)
+    expected = lang if agrees or not text.strip() else "detected"
+    assert choose_language(lang, text, lambda _: "detected") == expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.models import FeedConfig
-from bot.pipeline.dedupe import Outline, fingerprint, open_stories
+from bot.pipeline.dedupe import Candidate, Outline, choose_stories, fingerprint, open_stories
 from bot.pipeline.poll import _DecodedFingerprints, record_fingerprint
 from storage import Store
 from tests.dedupe.test_decide import item
@@ -43,3 +43,17 @@ def test_outlines_come_from_stored_fingerprints_even_when_only_the_fingerprint_i
     small = _DecodedFingerprints(size=10, outlines=2)
     assert small.outlines(store, list(stored)) == stored
     assert small.outlines(store, list(stored)[:1]) == {next(iter(stored)): next(iter(stored.values()))}
+
+
+def test_an_item_links_two_stories_only_when_no_items_of_theirs_lie_too_far_apart() -> None:
+    text = "ODIHR opened an election observation mission in Mongolia with 12 experts and 24 observers."
+    new = fingerprint(item("ODIHR opens mission in Mongolia", text))
+    earlier = fingerprint(item("ODIHR opens mission in Mongolia", text, hours=-3.5 * 24))
+    later_copies = [fingerprint(item("ODIHR opens mission in Mongolia", text, hours=hours)) for hours in (1, 86)]
+    close_copy = fingerprint(item("ODIHR opens mission in Mongolia", text, hours=48))
+    # Each story alone may take the new item; together they would span more than a week.
+    assert choose_stories(new, [Candidate(1, 1, earlier)]) == [1]
+    assert choose_stories(new, [Candidate(2, 2 + n, fp) for n, fp in enumerate(later_copies)]) == [2]
+    linked = [Candidate(1, 1, earlier), *(Candidate(2, 2 + n, fp) for n, fp in enumerate(later_copies))]
+    assert len(choose_stories(new, linked)) == 1
+    assert sorted(choose_stories(new, [Candidate(1, 1, earlier), Candidate(2, 2, close_copy)])) == [1, 2]

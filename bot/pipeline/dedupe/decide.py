@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.pipeline.dedupe import minhash
 from bot.pipeline.dedupe.features import BAND_SEARCH_DAYS, Fingerprint, days_between
@@ -120,6 +120,18 @@ class ConflictRules:
 
     def reason(self, old: Fingerprint) -> str | None:
         """Why the new item cannot be in a story that holds ``old`` (None when nothing contradicts)."""
+        found = self.reason_but_time(old)
+        if found:
+            return found
+        new = self.new
+        dated = not (new.published_is_fallback or old.published_is_fallback)
+        if dated and abs(new.published - old.published) > _STORY_SPAN:
+            # Bounds chains of links: a story is one event's coverage, not a running thread.
+            return "time"
+        return None
+
+    def reason_but_time(self, old: Fingerprint) -> str | None:
+        """``reason`` without the time rule: what the two items report contradicts."""
         new = self.new
         outline_conflict = _outline_conflict(new, old.relevant, old.countries)
         if outline_conflict:
@@ -130,11 +142,46 @@ class ConflictRules:
                 return "bodies"
         if new.percents and old.percents and new.percents.isdisjoint(old.percents):
             return "percentages"
-        dated = not (new.published_is_fallback or old.published_is_fallback)
-        if dated and abs(new.published - old.published) > _STORY_SPAN:
-            # Bounds chains of links: a story is one event's coverage, not a running thread.
-            return "time"
         return None
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """The items of a story that agree on everything but time: one of them, and their dated span."""
+
+    sample: Fingerprint
+    # First and last publication among the dated items (None: all undated).
+    dated: tuple[datetime, datetime] | None
+
+
+def _facts_of(members: Sequence[Fingerprint], vocab: Vocabulary) -> list[_Facts]:
+    """A story's items grouped by what conflicts read apart from time (copies of one report share it)."""
+    groups: dict[tuple[object, ...], list[Fingerprint]] = defaultdict(list)
+    for member in members:
+        groups[member.relevant, member.countries, vocab.families(member.bodies), member.percents].append(member)
+    facts = []
+    for group in groups.values():
+        dated = [member.published for member in group if not member.published_is_fallback]
+        facts.append(_Facts(group[0], (min(dated), max(dated)) if dated else None))
+    return facts
+
+
+def _too_far_apart(left: tuple[datetime, datetime] | None, right: tuple[datetime, datetime] | None) -> bool:
+    """True when a dated item of one span and a dated item of the other lie further apart than a story may."""
+    if left is None or right is None:
+        return False
+    (left_first, left_last), (right_first, right_last) = left, right
+    return max(left_last - right_first, right_last - left_first) > _STORY_SPAN
+
+
+def _stories_conflict(left: list[_Facts], right: list[_Facts], vocab: Vocabulary) -> bool:
+    """True when some item of one story conflicts with some item of the other (as ``conflict`` decides)."""
+    for mine in left:
+        rules = ConflictRules(mine.sample, vocab)
+        for theirs in right:
+            if rules.reason_but_time(theirs.sample) or _too_far_apart(mine.dated, theirs.dated):
+                return True
+    return False
 
 
 def conflict(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None) -> str | None:
@@ -245,20 +292,24 @@ def choose_among(
     for story_id, members in by_story.items():
         if any(rules.reason(member) for member in members):
             continue
-        score = max(evidence(fp, member, vocab) for member in members)
+        score = 0.0
+        for member in members:
+            score = max(score, evidence(fp, member, vocab))
+            if score >= NEAR_COPY_SCORE:
+                break  # nothing scores higher than a near copy
         if score >= MERGE_SCORE:
             scored.append((score, story_id))
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     chosen: list[int] = []
+    facts: dict[int, list[_Facts]] = {}
+
+    def facts_for(story_id: int) -> list[_Facts]:
+        if story_id not in facts:
+            facts[story_id] = _facts_of(by_story[story_id], vocab)
+        return facts[story_id]
+
     for _, story_id in scored:
-        # Conflicts are symmetric: each member's rules are built once and asked about the kept stories' items.
-        kept_members = [other for kept in chosen for other in by_story[kept]]
-        compatible = not any(
-            rules.reason(other)
-            for rules in (ConflictRules(member, vocab) for member in by_story[story_id])
-            for other in kept_members
-        )
-        if compatible:
+        if not any(_stories_conflict(facts_for(story_id), facts_for(kept), vocab) for kept in chosen):
             chosen.append(story_id)
     return chosen
 

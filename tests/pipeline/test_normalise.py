@@ -6,7 +6,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.models import Entry, FeedConfig
-from bot.pipeline.normalise import canonical_link, choose_language, content_hash, normalise, plain_text
+from bot.pipeline.normalise import (
+    _parsed_text,
+    _plain_markup_text,
+    canonical_link,
+    choose_language,
+    content_hash,
+    normalise,
+    plain_text,
+)
 
 NOW = datetime(2026, 4, 27, 12, 0, tzinfo=UTC)
 FEED = FeedConfig("https://feed.example/rss", "Feed", None, 600)
@@ -121,3 +129,26 @@ def test_choose_language_keeps_the_hint_exactly_when_the_script_agrees(lang: str
     agrees = _script_agrees_by_counting(lang, text)
     expected = lang if agrees or not text.strip() else "detected"
     assert choose_language(lang, text, lambda _: "detected") == expected
+
+
+_MARKUP_PIECES = st.sampled_from(
+    [
+        "<p>", "</p>", "<br/>", "<BR />", "<hr>", '<a href="x>y">', "<a href='u' title=\"t\">", "</a>",
+        "<strong>", "</strong >", "<script>", "</script>", "<template>", "<my-tag>", "<p class=x>", "</ p>",
+        "<p/ >", "<h1>", "</H1>", "<!-- c -->", "&amp;", "<", ">", "x", " y ", "\n", "é",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_MARKUP_PIECES, max_size=10))
+def test_plain_markup_is_read_as_html_parser_reads_it(pieces: list[str]) -> None:
+    html = "".join(pieces)
+    assert _plain_markup_text(html) in (None, _parsed_text(html))
+
+
+def test_plain_markup_of_a_typical_summary_takes_the_short_path() -> None:
+    html = '<p><strong>Observers</strong> arrive in <a href="https://x.example/?a=1">Astana</a></p><br/>end'
+    assert _plain_markup_text(html) == "\nObservers arrive in Astana\n\n\nend"
+    assert _plain_markup_text("<p>a &amp; b</p>") is None  # entities are left to HTMLParser
+    assert _plain_markup_text("<p>a < b</p>") is None

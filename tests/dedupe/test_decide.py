@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.models import Item, Tags
 from bot.pipeline.dedupe import Candidate, choose_stories, choose_story, conflict, fingerprint
@@ -215,3 +218,21 @@ def test_shingles_are_word_trigrams() -> None:
     assert shingles(["a", "b", "c", "d"]) == {"a b c", "b c d"}
     assert shingles(["a", "b"]) == {"a b"}
     assert shingles([]) == set()
+
+
+_FIGURE_LOOKBEHIND_FIRST = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?:(?:[ \u00a0\u202f]|,(?=\d{3}\b))\d{3})+|\d+)(?:[.,](\d{1,2})(?!\d))?(?!\w)"
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789 ,.a\u00a0%", max_size=24))
+def test_figures_are_read_as_the_lookbehind_first_pattern_reads_them(text: str) -> None:
+    vocab = default_vocabulary()
+    figures: set[str] = set()
+    for match in _FIGURE_LOOKBEHIND_FIRST.finditer(text):
+        digits = re.sub(r"\D", "", match[1])
+        value = f"{int(digits)}.{match[2]}" if match[2] else str(int(digits))
+        if not (match[1].isdigit() and re.match(r"^(19|20)\d\d$", value)):
+            figures.add(value)
+    assert numbers(text, vocab)[0] == figures

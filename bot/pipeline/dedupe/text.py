@@ -26,8 +26,12 @@ STEM_LETTERS = 5
 MIN_TOKEN_LETTERS = 4
 
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+# A figure: its integer part ("10,120", "10 120", "67") not glued to a word, a dot or a comma
+# before it, then an optional one- or two-digit fraction. The pattern opens with a digit and
+# checks what precedes it afterwards ((?<![\w.,]\d)), so that the engine skips from digit to
+# digit instead of trying the lookbehind at every character.
 _NUMBER = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:(?:[ \u00a0\u202f]|,(?=\d{3}\b))\d{3})+|\d+)(?:[.,](\d{1,2})(?!\d))?(?!\w)"
+    r"(\d(?<![\w.,]\d)(?:\d{0,2}(?:(?:[ \u00a0\u202f]|,(?=\d{3}\b))\d{3})+|\d*))(?:[.,](\d{1,2})(?!\d))?(?!\w)"
 )
 _TIME = re.compile(r"\b([01]?\d|2[0-3])[:h]([0-5]\d)\b")
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -107,9 +111,12 @@ def numbers(without_dates: str, vocabulary: Vocabulary) -> tuple[frozenset[str],
     """
     figures: set[str] = set()
     percents: set[str] = set()
-    for match in _TIME.finditer(without_dates):
+
+    def read_time(match: re.Match[str]) -> str:
         figures.add(f"{int(match[1])}:{match[2]}")
-    without_times = _TIME.sub(" ", without_dates)
+        return " "
+
+    without_times = _TIME.sub(read_time, without_dates)
     for match in _NUMBER.finditer(without_times):
         value = _number_value(match[1], match[2])
         if match[1].isdigit() and _YEAR.match(value):

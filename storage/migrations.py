@@ -243,13 +243,40 @@ def m005_story_lookup_without_features(db: Database) -> None:
     # its items, so a merge rewrites one story row instead of every index row of the items it moves.
     db.execute("ALTER TABLE stories ADD COLUMN merged_into INTEGER")
     db.execute("CREATE INDEX stories_merged_into ON stories(merged_into) WHERE merged_into IS NOT NULL")
-    for table in ("story_bands", "story_topics"):
-        db.execute(f"ALTER TABLE {table} ADD COLUMN story_id INTEGER NOT NULL DEFAULT 0")
-        db.execute(
-            f"UPDATE {table} SET story_id = (SELECT story_id FROM story_features f WHERE f.item_id = {table}.item_id)"
-        )
-    # Covering indexes: a lookup reads its newest rows from the index alone.
-    db.execute("DROP INDEX story_bands_key")
-    db.execute("CREATE INDEX story_bands_key ON story_bands(band_key, day, item_id, story_id)")
-    db.execute("DROP INDEX story_topics_lookup")
-    db.execute("CREATE INDEX story_topics_lookup ON story_topics(country, kind, day, item_id, story_id)")
+    # Each becomes one b-tree ordered for its lookup (no separate table and index to write and read).
+    db.execute(
+        """
+        CREATE TABLE story_bands_by_key (
+            band_key INTEGER NOT NULL,
+            day INTEGER NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            story_id INTEGER NOT NULL,
+            PRIMARY KEY (band_key, day, item_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        "INSERT INTO story_bands_by_key (band_key, day, item_id, story_id) "
+        "SELECT b.band_key, b.day, b.item_id, f.story_id FROM story_bands b JOIN story_features f USING (item_id)"
+    )
+    db.execute("DROP TABLE story_bands")
+    db.execute("ALTER TABLE story_bands_by_key RENAME TO story_bands")
+    db.execute(
+        """
+        CREATE TABLE story_topics_by_key (
+            country TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            day INTEGER NOT NULL,
+            item_id INTEGER NOT NULL REFERENCES items(id),
+            story_id INTEGER NOT NULL,
+            PRIMARY KEY (country, kind, day, item_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        "INSERT INTO story_topics_by_key (country, kind, day, item_id, story_id) "
+        "SELECT t.country, t.kind, t.day, t.item_id, f.story_id FROM story_topics t "
+        "JOIN story_features f USING (item_id)"
+    )
+    db.execute("DROP TABLE story_topics")
+    db.execute("ALTER TABLE story_topics_by_key RENAME TO story_topics")

@@ -104,7 +104,7 @@ class _DecodedFingerprints:
         reaches the cache's old entry.
         """
         self._outlines.pop(item_id, None)
-        self._keep(item_id, fp)
+        self._keep(item_id, fp.compact())
 
     def _keep(self, item_id: int, fp: Fingerprint) -> None:
         self._items[item_id] = fp

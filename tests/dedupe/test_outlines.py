@@ -1,4 +1,5 @@
-"""Outlines: candidate stories ruled out by relevance and countries before any fingerprint is decoded."""
+"""What dedupe keeps in memory: outlines that rule candidate stories out before any fingerprint is decoded,
+and compact fingerprints."""
 
 from __future__ import annotations
 
@@ -57,3 +58,20 @@ def test_an_item_links_two_stories_only_when_no_items_of_theirs_lie_too_far_apar
     linked = [Candidate(1, 1, earlier), *(Candidate(2, 2 + n, fp) for n, fp in enumerate(later_copies))]
     assert len(choose_stories(new, linked)) == 1
     assert sorted(choose_stories(new, [Candidate(1, 1, earlier), Candidate(2, 2, close_copy)])) == [1, 2]
+
+
+def test_kept_fingerprints_share_equal_sets_and_words_and_compare_equal() -> None:
+    first = fingerprint(item("Mongolia: observers deployed", "ODIHR deployed 12 observers in Mongolia."))
+    second = fingerprint(item("Mongolia: count begins", "ODIHR observers follow the count in Mongolia."))
+    kept_first, kept_second = first.compact(), second.compact()
+    assert kept_first == first
+    assert (kept_first.signature == first.signature).all()
+    assert kept_first.countries is kept_second.countries
+    assert kept_first.bodies is kept_second.bodies
+    shared_word = next(iter(kept_first.stems & kept_second.stems))
+    assert next(s for s in kept_first.stems if s == shared_word) is next(
+        s for s in kept_second.stems if s == shared_word
+    )
+    decoded = type(first).from_json(first.to_json(), first.signature_bytes())
+    assert decoded == first
+    assert decoded.countries is kept_first.countries

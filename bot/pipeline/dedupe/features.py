@@ -11,7 +11,9 @@ A fingerprint holds two kinds of evidence:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.models import Item
@@ -133,26 +135,49 @@ class Fingerprint:
             separators=(",", ":"),
         )
 
+    def compact(self) -> Fingerprint:
+        """This fingerprint with the sets and words it has in common with others shared (for keeping many)."""
+        return replace(
+            self,
+            lang=sys.intern(self.lang),
+            countries=_shared(self.countries),
+            bodies=_shared(self.bodies),
+            kinds=_shared(self.kinds),
+            title_kinds=_shared(self.title_kinds),
+            names=frozenset(map(sys.intern, self.names)),
+            stems=frozenset(map(sys.intern, self.stems)),
+        )
+
     @classmethod
     def from_json(cls, text: str, signature: bytes) -> Fingerprint:
         """Inverse of :meth:`to_json` (band keys are not needed once stored)."""
         data = json.loads(text)
         return cls(
-            lang=data["lang"],
+            lang=sys.intern(data["lang"]),
             relevant=data["rel"],
             published=datetime.fromisoformat(data["pub"]),
             published_is_fallback=data["fb"],
-            countries=frozenset(data["c"]),
-            bodies=frozenset(data["b"]),
-            kinds=frozenset(data["k"]),
-            title_kinds=frozenset(data["tk"]),
+            countries=_shared(data["c"]),
+            bodies=_shared(data["b"]),
+            kinds=_shared(data["k"]),
+            title_kinds=_shared(data["tk"]),
             figures=frozenset(data["n"]),
             percents=frozenset(data["p"]),
             dates=frozenset((month, day) for month, day in data["d"]),
-            names=frozenset(data["nm"]),
-            stems=frozenset(data["s"]),
+            names=frozenset(map(sys.intern, data["nm"])),
+            stems=frozenset(map(sys.intern, data["s"])),
             signature=minhash.from_bytes(signature),
         )
+
+
+# Decoded fingerprints are kept by the thousand: the few distinct sets of countries, bodies and event
+# kinds are shared between them, as are their words (interned), instead of being repeated in each.
+_shared_sets: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _shared(values: Iterable[str]) -> frozenset[str]:
+    found = frozenset(values)
+    return _shared_sets.setdefault(found, found)
 
 
 def fingerprint(item: Item, vocabulary: Vocabulary | None = None) -> Fingerprint:

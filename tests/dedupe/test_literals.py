@@ -42,15 +42,22 @@ def test_required_substrings(pattern: str, expected: tuple[str, ...]) -> None:
 _PATTERN_PIECES = st.sampled_from(["a", "b", "ab", "(", ")", "|", "?", "*", "+", "{2}", "[ab]", ".", "\\.", "(?:", "^"])
 
 
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    """The pattern compiled, or None when the generated pieces do not form a valid regex."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return re.compile(pattern)
+    except re.error:
+        return None
+
+
 @settings(max_examples=500, deadline=None)
 @given(pieces=st.lists(_PATTERN_PIECES, max_size=8), texts=st.lists(st.text(alphabet="ab.", max_size=12), max_size=8))
 def test_a_match_always_contains_a_required_substring(pieces: list[str], texts: list[str]) -> None:
     pattern = "".join(pieces)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compiled = re.compile(pattern)
-    except re.error:
+    compiled = _compiled(pattern)
+    if compiled is None:
         return
     substrings = required_substrings(pattern)
     for text in texts:
@@ -108,11 +115,8 @@ _ANCHORED_PIECES = st.sampled_from(
 )
 def test_shortcut_pattern_blanks_exactly_like_sub(flags: str, pieces: list[str], texts: list[str]) -> None:
     pattern = flags + "".join(pieces)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compiled = re.compile(pattern)
-    except re.error:
+    compiled = _compiled(pattern)
+    if compiled is None:
         return
     shortcut = ShortcutPattern(pattern)
     for text in texts:

@@ -64,6 +64,10 @@ class PruneStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def any_pruned(self) -> bool:
+        """True once anything has been pruned (until then no item needs looking up)."""
+        return self.db.execute("SELECT 1 FROM item_tombstones LIMIT 1").fetchone() is not None
+
     def was_pruned(self, feed_id: int, item: Item) -> bool:
         """True when this item matches an item removed by pruning."""
         keys = item_keys(feed_id, item)

@@ -9,10 +9,12 @@ caller has not decoded yet. The decision itself is made in ``bot.pipeline.dedupe
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 
 from sqlite_utils import Database
 
@@ -62,6 +64,27 @@ class StoryListing:
 
 def _marks(values: Iterable[object]) -> str:
     return ", ".join("?" for _ in values)
+
+
+@functools.lru_cache(maxsize=256)
+def _candidates_sql(bands: int, band_days: bool, topic_keys: int) -> str:
+    """The candidate lookup for this many band keys and (country, kind) keys; its parameters, in order:
+    per band key (key, [first day, last day,] cap), per topic key (country, kind, first day, last day, cap),
+    and the cap on stories."""
+    band_day_clause = " AND day BETWEEN ? AND ?" if band_days else ""
+    band_part = (
+        f"SELECT story_id FROM (SELECT story_id FROM story_bands WHERE band_key = ?{band_day_clause} "
+        "ORDER BY day DESC LIMIT ?)"
+    )
+    topic_part = (
+        "SELECT story_id FROM (SELECT story_id FROM story_topics "
+        "WHERE country = ? AND kind = ? AND day BETWEEN ? AND ? ORDER BY day DESC LIMIT ?)"
+    )
+    lookups = " UNION ALL ".join([band_part] * bands + [topic_part] * topic_keys)
+    return (
+        "SELECT id, recent_items FROM stories WHERE id IN (SELECT DISTINCT coalesce(merged_into, id) FROM stories "
+        f"WHERE id IN ({lookups}) ORDER BY 1 DESC LIMIT ?)"
+    )
 
 
 class StoryStore:
@@ -127,36 +150,24 @@ class StoryStore:
         # One small lookup per band key and per (country, kind), each capped to its newest rows on its own
         # index: a key shared by hundreds of items (boilerplate wording, a busy election day) costs the
         # same as a rare one, so finding candidates does not slow down as the store grows.
-        parts: list[str] = []
         params: list[object] = []
-        band_day_clause = " AND day BETWEEN ? AND ?" if band_days else ""
         for band in bands:
-            parts.append(
-                "SELECT story_id FROM (SELECT story_id FROM story_bands "
-                f"WHERE band_key = ?{band_day_clause} ORDER BY day DESC LIMIT ?)"
-            )
             params += [band, *(band_days or ()), MAX_ITEMS_PER_KEY]
+        topic_keys = len(countries) * len(kinds) if topic_days else 0
         if topic_days:
             for country in countries:
                 for kind in kinds:
-                    parts.append(
-                        "SELECT story_id FROM (SELECT story_id FROM story_topics "
-                        "WHERE country = ? AND kind = ? AND day BETWEEN ? AND ? ORDER BY day DESC LIMIT ?)"
-                    )
                     params += [country, kind, *topic_days, MAX_ITEMS_PER_KEY]
-        if not parts:
+        if not (bands or topic_keys):
             return []
+        params.append(MAX_CANDIDATE_STORIES)
         # The newest items of each story speak for it (kept on the story row by ``record`` and ``merge``):
         # a story carried by dozens of outlets would otherwise be read whole for every new item that might join it.
         rows: list[tuple[int, int]] = []
-        for story_id, recent in self.db.execute(
-            "SELECT id, recent_items FROM stories WHERE id IN (SELECT DISTINCT coalesce(merged_into, id) FROM stories "
-            f"WHERE id IN ({' UNION ALL '.join(parts)}) ORDER BY 1 DESC LIMIT ?)",
-            (*params, MAX_CANDIDATE_STORIES),
-        ):
+        for story_id, recent in self.db.execute(_candidates_sql(len(bands), band_days is not None, topic_keys), params):
             # A JSON array of integers, read without the JSON parser: hundreds are read per new item.
-            rows += ((story_id, int(item_id)) for item_id in recent.strip("[]").split(",") if item_id)
-        rows.sort(key=lambda row: row[1], reverse=True)
+            rows += [(story_id, int(item_id)) for item_id in recent.strip("[]").split(",") if item_id]
+        rows.sort(key=itemgetter(1), reverse=True)
         return rows[:MAX_CANDIDATE_ITEMS]
 
     def features(self, item_ids: Iterable[int]) -> list[StoredFingerprint]:

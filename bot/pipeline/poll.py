@@ -192,6 +192,7 @@ def store_items(
     new_stories: list[int] = []
     updated_stories: list[int] = []
     with store.transaction():
+        pruning_happened = store.prune.any_pruned()
         for prepared in items:
             item = prepared.item
             existing = store.items.find_exact(feed.id, item)
@@ -204,7 +205,7 @@ def store_items(
                         updated_stories.append(stored.story_id)
                 duplicates += 1
                 continue
-            if store.prune.was_pruned(feed.id, item):
+            if pruning_happened and store.prune.was_pruned(feed.id, item):
                 # An item of a pruned story, listed again: it was seen (and announced) long ago.
                 duplicates += 1
                 continue

@@ -70,7 +70,7 @@ _PLAIN_TAG = re.compile(
     r"|/([a-zA-Z][a-zA-Z0-9]*)\s*)>"
 )
 # Tags whose content the extractor skips or HTMLParser reads as raw text: left to HTMLParser.
-_NOT_PLAIN_TAGS = _SKIP_TAGS | {"script", "style"}
+_NOT_PLAIN_TAGS = _SKIP_TAGS | frozenset(HTMLParser.CDATA_CONTENT_ELEMENTS)
 
 
 def _plain_markup_text(html: str) -> str | None:

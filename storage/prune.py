@@ -84,9 +84,11 @@ class PruneStore:
         story_ids = [
             row[0]
             for row in self.db.execute(
-                # A merged story goes with the story that took its items (its index rows still name it).
+                # A merged story goes with the story that took its items (its index rows still name it), and
+                # its deliveries count as that story's.
                 "SELECT s.id FROM stories s WHERE s.updated_at < ? AND s.merged_into IS NULL AND NOT EXISTS "
-                f"(SELECT 1 FROM outbox o WHERE o.story_id = s.id AND o.state IN {_UNFINISHED}) "
+                f"(SELECT 1 FROM outbox o WHERE o.state IN {_UNFINISHED} AND (o.story_id = s.id "
+                "OR o.story_id IN (SELECT m.id FROM stories m WHERE m.merged_into = s.id))) "
                 "ORDER BY s.updated_at LIMIT ?",
                 (to_text(cutoff), limit),
             )
@@ -114,8 +116,10 @@ class PruneStore:
         for table in ("story_bands", "story_topics", "story_features", "receipts"):
             self.db.execute(f"DELETE FROM {table} WHERE item_id IN ({items})", item_ids)
         self.db.execute(f"DELETE FROM items WHERE id IN ({items})", item_ids)
-        self.db.execute(f"DELETE FROM outbox WHERE story_id IN ({stories})", story_ids)
-        self.db.execute(
-            f"DELETE FROM stories WHERE id IN ({stories}) OR merged_into IN ({stories})", [*story_ids, *story_ids]
-        )
+        merged = [
+            row[0] for row in self.db.execute(f"SELECT id FROM stories WHERE merged_into IN ({stories})", story_ids)
+        ]
+        gone = [*story_ids, *merged]
+        self.db.execute(f"DELETE FROM outbox WHERE story_id IN ({_marks(gone)})", gone)
+        self.db.execute(f"DELETE FROM stories WHERE id IN ({_marks(gone)})", gone)
         return PruneBatch(len(story_ids), len(item_ids), len(keys))

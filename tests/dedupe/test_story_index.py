@@ -56,10 +56,23 @@ def test_items_of_merged_stories_lead_to_the_story_that_took_them(store: Store) 
     assert band_candidates(store, 111) == expected
     assert band_candidates(store, 222) == expected
 
-    # Pruning the surviving story removes the stories merged into it with it.
-    batch = store.prune.prune_batch(NOW + timedelta(days=1), NOW + timedelta(days=1), 10)
+    # A delivery of a merged story still under way keeps the story that took its items.
+    store.db.execute(
+        "INSERT INTO chats (id, platform, chat_id, created_at) VALUES (1, 'telegram', '42', ?)", (NOW.isoformat(),)
+    )
+    store.db.execute(
+        "INSERT INTO outbox (story_id, chat_row, state, next_attempt_at, created_at) VALUES (?, 1, 'sending', ?, ?)",
+        (first, NOW.isoformat(), NOW.isoformat()),
+    )
+    later = NOW + timedelta(days=1)
+    assert store.prune.prune_batch(later, later, 10).stories == 0
+    store.db.execute("UPDATE outbox SET state = 'sent'")
+
+    # Pruning the surviving story removes the stories merged into it, and their deliveries, with it.
+    batch = store.prune.prune_batch(later, later, 10)
     assert (batch.stories, batch.items) == (1, 3)
     assert store.db.execute("SELECT count(*) FROM stories").fetchone()[0] == 0
+    assert store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     assert band_candidates(store, 333) == []
 
 

@@ -1,9 +1,9 @@
 """Story fingerprints: LSH band keys, the (country, day) index and per-item features for dedupe.
 
 Finding the candidate stories of a new item is one statement whatever the number of stored items:
-capped lookups by band key (``story_bands``) and by country, kind and day (``story_topics``) on covering
-indexes whose rows name the item's story, resolved through ``stories.merged_into`` and read with each
-story's newest item ids (``stories.recent_items``). Features are read by item id, only for items the
+capped lookups by band key (``story_bands``) and by country, kind and day (``story_topics``) in tables
+keyed for them, whose rows name the item's story, resolved through ``stories.merged_into`` and read with
+each story's newest item ids (``stories.recent_items``). Features are read by item id, only for items the
 caller has not decoded yet. The decision itself is made in ``bot.pipeline.dedupe``.
 """
 

@@ -64,8 +64,6 @@ class _DecodedFingerprints:
         # Ordered for cheap first-in-first-out trimming: dropping a plain dict's oldest keys one at a
         # time walks over every slot deleted before them (0.15 ms per stored item at 50,000 outlines).
         self._outlines: OrderedDict[int, Outline] = OrderedDict()
-        # One frozenset per distinct country set, shared by every outline that has it.
-        self._country_sets: dict[frozenset[str], frozenset[str]] = {}
 
     def get(self, store: Store, item_ids: Iterable[int]) -> dict[int, Fingerprint]:
         """The fingerprints of these items, reading only those not decoded before."""
@@ -94,7 +92,6 @@ class _DecodedFingerprints:
             else:
                 found[item_id] = outline
         for item_id, fp in self.get(store, missing).items():
-            # Decoded just now, or still decoded while its outline was dropped.
             found[item_id] = self._keep_outline(item_id, fp)
         return found
 
@@ -104,19 +101,20 @@ class _DecodedFingerprints:
         Every item is stored through here, so an id reused after pruning or a rollback never
         reaches the cache's old entry.
         """
-        self._outlines.pop(item_id, None)
-        self._keep(item_id, fp.compact())
+        kept = fp.compact()
+        self._keep(item_id, kept)
+        self._keep_outline(item_id, kept)
 
     def _keep(self, item_id: int, fp: Fingerprint) -> None:
         self._items[item_id] = fp
         self._items.move_to_end(item_id)
         while len(self._items) > self.size:
             self._items.popitem(last=False)
-        self._keep_outline(item_id, fp)
 
     def _keep_outline(self, item_id: int, fp: Fingerprint) -> Outline:
-        countries = self._country_sets.setdefault(fp.countries, fp.countries)
-        outline = self._outlines[item_id] = Outline(fp.relevant, countries)
+        # Kept and decoded fingerprints share their country sets (``Fingerprint.compact``), and so do outlines.
+        outline = self._outlines[item_id] = Outline(fp.relevant, fp.countries)
+        self._outlines.move_to_end(item_id)
         while len(self._outlines) > self.outline_size:
             self._outlines.popitem(last=False)
         return outline

@@ -144,8 +144,8 @@ class Fingerprint:
             bodies=_shared(self.bodies),
             kinds=_shared(self.kinds),
             title_kinds=_shared(self.title_kinds),
-            names=frozenset(map(sys.intern, self.names)),
-            stems=frozenset(map(sys.intern, self.stems)),
+            names=_interned(self.names),
+            stems=_interned(self.stems),
         )
 
     @classmethod
@@ -164,8 +164,8 @@ class Fingerprint:
             figures=frozenset(data["n"]),
             percents=frozenset(data["p"]),
             dates=frozenset((month, day) for month, day in data["d"]),
-            names=frozenset(map(sys.intern, data["nm"])),
-            stems=frozenset(map(sys.intern, data["s"])),
+            names=_interned(data["nm"]),
+            stems=_interned(data["s"]),
             signature=minhash.from_bytes(signature),
         )
 
@@ -178,6 +178,10 @@ _shared_sets: dict[frozenset[str], frozenset[str]] = {}
 def _shared(values: Iterable[str]) -> frozenset[str]:
     found = frozenset(values)
     return _shared_sets.setdefault(found, found)
+
+
+def _interned(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(map(sys.intern, words))
 
 
 def fingerprint(item: Item, vocabulary: Vocabulary | None = None) -> Fingerprint:

@@ -204,6 +204,10 @@ UNUSUAL = {
     "xml-lang-inside": (rss('<title xml:lang="fr">a</title>'), {}),
     "lang": (rss("<title>a</title>").replace(b"<rss ", b'<rss lang="fr" '), {}),
     "doctype": (b'<!DOCTYPE rss [<!ENTITY a "b">]>' + rss("<title>&a;</title>"), {}),
+    "late-doctype": (
+        b"<!--" + b" " * 70_000 + b'-->\n<!DOCTYPE rss [<!ENTITY a "b">]>' + rss("<title>&a;</title>"),
+        {},
+    ),
     "two-titles": (rss("<title>a</title><title>b</title>"), {}),
     "markup-in-title": (rss("<title>a<b>c</b></title>"), {}),
     "attribute": (rss('<title type="html">a</title>'), {}),

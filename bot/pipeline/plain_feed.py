@@ -16,6 +16,7 @@ import codecs
 import contextlib
 import re
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from typing import Any
 
 from feedparser.datetimes import _parse_date as parse_feed_date
@@ -138,7 +139,7 @@ def _read(
     feed: dict[str, Any],
     version: str,
     entry_tag: str,
-    read_entry: Any,
+    read_entry: Callable[[ElementTree.Element], dict[str, Any] | None],
     feed_text: set[str],
 ) -> dict[str, Any] | None:
     entries: list[dict[str, Any]] = []

@@ -10,9 +10,10 @@ import hashlib
 import logging
 import weakref
 from collections import OrderedDict, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import httpx
 
@@ -28,6 +29,7 @@ from bot.pipeline.schedule import after_failure, after_success
 from storage import Store
 
 log = logging.getLogger(__name__)
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,19 @@ DECODED_FINGERPRINTS = 4_000
 OUTLINES = 50_000
 
 
+def _known_and_missing(kept: Mapping[int, V], item_ids: Iterable[int]) -> tuple[dict[int, V], list[int]]:
+    """The kept values of these items, and the items without one."""
+    found: dict[int, V] = {}
+    missing: list[int] = []
+    for item_id in item_ids:
+        value = kept.get(item_id)
+        if value is None:
+            missing.append(item_id)
+        else:
+            found[item_id] = value
+    return found, missing
+
+
 class _DecodedFingerprints:
     """Decoded fingerprints of stored items by item id, least recently used dropped first, and the
     outlines of many more items, the first filed dropped first."""
@@ -67,15 +82,9 @@ class _DecodedFingerprints:
 
     def get(self, store: Store, item_ids: Iterable[int]) -> dict[int, Fingerprint]:
         """The fingerprints of these items, reading only those not decoded before."""
-        found: dict[int, Fingerprint] = {}
-        missing: list[int] = []
-        for item_id in item_ids:
-            fp = self._items.get(item_id)
-            if fp is None:
-                missing.append(item_id)
-            else:
-                self._items.move_to_end(item_id)
-                found[item_id] = fp
+        found, missing = _known_and_missing(self._items, item_ids)
+        for item_id in found:
+            self._items.move_to_end(item_id)
         for stored in store.stories.features(missing):
             fp = found[stored.item_id] = Fingerprint.from_json(stored.features, stored.signature)
             self._keep(stored.item_id, fp)
@@ -83,14 +92,7 @@ class _DecodedFingerprints:
 
     def outlines(self, store: Store, item_ids: list[int]) -> dict[int, Outline]:
         """The outlines of these items, decoding the fingerprints of those without one."""
-        found: dict[int, Outline] = {}
-        missing: list[int] = []
-        for item_id in item_ids:
-            outline = self._outlines.get(item_id)
-            if outline is None:
-                missing.append(item_id)
-            else:
-                found[item_id] = outline
+        found, missing = _known_and_missing(self._outlines, item_ids)
         for item_id, fp in self.get(store, missing).items():
             found[item_id] = self._keep_outline(item_id, fp)
         return found

@@ -140,6 +140,31 @@ def atom_feeds(draw: st.DrawFn) -> bytes:
     ).encode()
 
 
+LEGACY_ENCODINGS = ["windows-1251", "koi8-r", "iso-8859-1", "windows-1252", "cp1250"]
+
+
+@st.composite
+def legacy_feeds(draw: st.DrawFn) -> tuple[bytes, dict[str, str], bool]:
+    """A generated RSS feed in a single-byte encoding, the headers it is served with, and whether they
+    and its declaration name that encoding (feedparser then decodes it without complaint)."""
+    encoding = draw(st.sampled_from(LEGACY_ENCODINGS))
+    text = draw(feeds()).removeprefix(codecs.BOM_UTF8).decode()
+    text = text[text.index("<rss") :]
+    declared = draw(st.booleans())
+    if declared:
+        text = f'<?xml version="1.0" encoding="{encoding}"?>\n{text}'
+    header = draw(
+        st.sampled_from(
+            ["", RSS, f"{RSS}; charset={encoding.upper()}", f"text/xml; charset={encoding}", f"{RSS}; charset=utf-8"]
+        )
+    )
+    headers = {"content-type": header} if header else {}
+    # Characters the encoding lacks become character references, as a publishing system writes them.
+    body = text.encode(encoding, errors="xmlcharrefreplace")
+    consistent = "charset=utf-8" not in header and (declared or "charset=" in header or body.isascii())
+    return body, headers, consistent
+
+
 def both(body: bytes, headers: dict[str, str]) -> tuple[ParsedFeed | str, ParsedFeed | str]:
     def outcome(parse: object) -> ParsedFeed | str:
         try:
@@ -159,6 +184,23 @@ def test_plain_feed_reads_generated_feeds_exactly_as_feedparser(body: bytes, hea
     assert read_plain_feed(body, headers) is not None
     fast, reference = both(body, headers)
     assert fast == reference
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(legacy_feeds())
+def test_plain_feed_reads_single_byte_encodings_exactly_as_feedparser(feed: tuple[bytes, dict[str, str], bool]) -> None:
+    body, headers, consistent = feed
+    if consistent:
+        assert read_plain_feed(body, headers) is not None
+    fast, reference = both(body, headers)
+    assert fast == reference
+
+
+def test_a_windows_1251_feed_takes_the_plain_reader_and_names_its_encoding() -> None:
+    read = read_plain_feed(WINDOWS_1251, {"content-type": RSS})
+    assert read is not None
+    assert read["encoding"] == "windows-1251"
+    assert read["entries"][0]["title"] == "Выборы"
 
 
 def bundled_feeds() -> list[Path]:
@@ -196,7 +238,16 @@ MEDIA_TITLE = "<media:title xmlns:media='http://search.yahoo.com/mrss/'>a</media
 XHTML_TITLE = '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">a</div></title>'
 UNUSUAL = {
     "utf-16": (RSS_ITEM.format("<title>a</title>").encode("utf-16"), {}),
-    "windows-1251": (WINDOWS_1251, {}),
+    "windows-1251-served-as-utf-8": (WINDOWS_1251, {"content-type": f"{RSS}; charset=utf-8"}),
+    "windows-1251-undefined-byte": (WINDOWS_1251.replace(b"\xfb", b"\x98"), {}),
+    "declaration-feedparser-reads-otherwise": (WINDOWS_1251.replace(b"encoding=", b"encoding = "), {}),
+    "multi-byte-encoding": (WINDOWS_1251.replace(b"windows-1251", b"shift_jis"), {}),
+    # Bytes that do not spell "<!DOCTYPE" until decoded: the reader's byte-level checks would miss it.
+    "utf-7-hidden-doctype": (
+        b'<?xml version="1.0" encoding="utf-7"?>+ADw-!DOCTYPE rss +AFsAPA-!ENTITY a +ACI-b+ACIAPgBd-+AD4-'
+        + rss("<title>&a;</title>"),
+        {},
+    ),
     "text/xml-non-ascii": (rss("<title>é</title>"), {"content-type": "text/xml"}),
     "html-media-type": (rss("<title>a</title>"), {"content-type": "text/html"}),
     "no-content-type": (rss("<title>a</title>"), {"server": "x"}),

@@ -29,6 +29,7 @@ _ATOM = "{http://www.w3.org/2005/Atom}"
 _DC = "{http://purl.org/dc/elements/1.1/}"
 _CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 _SYNDICATION = "{http://purl.org/rss/1.0/modules/syndication/}"
+_MEDIA = "{http://search.yahoo.com/mrss/}"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 # RSS item elements and the entry key feedparser fills from each. Each appears at most once and
@@ -61,6 +62,13 @@ _ENTRY_IGNORED = {
     "comments": set(),
     "source": {"url"},
     f"{_ATOM}category": {"term", "scheme", "label"},
+    # Media RSS pictures and video; media:title and media:description are not here: feedparser reads them
+    # as the entry's title and summary.
+    f"{_MEDIA}content": {
+        *("url", "type", "medium", "isDefault", "expression", "bitrate", "framerate", "samplingrate"),
+        *("channels", "duration", "height", "width", "lang", "fileSize"),
+    },
+    f"{_MEDIA}thumbnail": {"url", "width", "height", "time"},
 }
 # Channel and feed elements that cannot change the feed's title or language.
 _FEED_IGNORED = {

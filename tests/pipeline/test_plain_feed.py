@@ -53,6 +53,15 @@ DATES = [
 ]
 
 
+# Media RSS elements as news sites attach pictures and video to their items.
+MEDIA = [
+    '<media:content url="https://i.example/a.jpg" type="image/jpeg" medium="image" width="800" height="600"/>',
+    '<media:thumbnail url="https://i.example/a-small.jpg" width="120"/>',
+    "<media:thumbnail>https://i.example/b-small.jpg</media:thumbnail>",
+]
+MEDIA_NAMESPACE = 'xmlns:media="http://search.yahoo.com/mrss/"'
+
+
 def texts() -> st.SearchStrategy[str]:
     return st.lists(st.sampled_from(TEXT_PIECES), max_size=3).map("".join)
 
@@ -77,6 +86,7 @@ def items(draw: st.DrawFn) -> str:
         draw(st.sampled_from(["<author>jo@news.example (Jo)</author>", "<dc:creator>Л. Петрова</dc:creator>"])),
         '<category domain="x">Elections</category><enclosure url="https://i.example/a.jpg"/>',
         '<source url="https://wire.example/rss">Wire</source>',
+        *MEDIA,
     )
     return "<item>" + "".join(draw(st.permutations(elements))) + "</item>"
 
@@ -92,7 +102,7 @@ def feeds(draw: st.DrawFn) -> bytes:
     channel += draw(st.lists(items(), max_size=4))
     declaration = draw(st.sampled_from(['<?xml version="1.0" encoding="utf-8"?>\n', '<?xml version="1.0"?>', ""]))
     document = (
-        f'{declaration}<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        f'{declaration}<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" {MEDIA_NAMESPACE} '
         f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>{"".join(draw(st.permutations(channel)))}'
         "</channel></rss>"
     ).encode()
@@ -115,6 +125,7 @@ def atom_entries(draw: st.DrawFn) -> str:
         f"<updated>{draw(st.sampled_from(DATES))}</updated>",
         "<author>" + "".join(author[: draw(st.integers(0, 3))]) + "</author>",
         '<category term="elections" scheme="https://news.example/t"/>',
+        *MEDIA,
     )
     for _ in range(draw(st.integers(0, 2))):
         rel = draw(st.sampled_from(["", ' rel="alternate"', ' rel="self"', ' rel="enclosure"', ' rel="ALTERNATE"']))
@@ -135,7 +146,7 @@ def atom_feeds(draw: st.DrawFn) -> bytes:
     feed += draw(st.lists(atom_entries(), max_size=4))
     language = draw(st.sampled_from(["", ' xml:lang="ru"', ' xml:lang="pt_BR"', ' xml:lang=""']))
     return (
-        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"{language}>'
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom" {MEDIA_NAMESPACE}{language}>'
         f"{''.join(draw(st.permutations(feed)))}</feed>"
     ).encode()
 

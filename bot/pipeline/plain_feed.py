@@ -121,9 +121,10 @@ _HTML_LINK_TYPES = {"text/html", "html", "application/xhtml+xml", "xhtml"}
 
 def read_plain_feed(body: bytes, headers: dict[str, str]) -> dict[str, Any] | None:
     """The feed as feedparser's result (``feed``, ``entries``, ``version``), or None when it is not plain."""
-    if body.startswith(codecs.BOM_UTF8):
+    after_bom = body.startswith(codecs.BOM_UTF8)
+    if after_bom:
         body = body[len(codecs.BOM_UTF8) :]
-    source = _xml_source(body, headers) if body.startswith(b"<") else None
+    source = _xml_source(body, headers, after_bom) if body.startswith(b"<") else None
     if source is None:
         return None
     document, encoding = source
@@ -215,7 +216,7 @@ def _feed_encoding(body: bytes, headers: dict[str, str], declared: str) -> str |
     return None
 
 
-def _xml_source(body: bytes, headers: dict[str, str]) -> tuple[bytes | str, str] | None:
+def _xml_source(body: bytes, headers: dict[str, str], after_bom: bool) -> tuple[bytes | str, str] | None:
     """What to hand the XML parser, decoded as feedparser decodes it, and the encoding's name as feedparser
     gives it; None when feedparser would complain or decode otherwise."""
     declared = _declared_encoding(body)
@@ -228,7 +229,8 @@ def _xml_source(body: bytes, headers: dict[str, str]) -> tuple[bytes | str, str]
         return None
     if codec == "utf-8" and declared in ("", "utf-8", "utf8"):
         return body, encoding
-    if codec != "utf-8" and codec not in _SINGLE_BYTE_CODECS:
+    if codec != "utf-8" and (after_bom or codec not in _SINGLE_BYTE_CODECS):
+        # After a UTF-8 byte order mark, feedparser reads the declaration only if the rest is UTF-8.
         return None
     try:
         # Parsed as text, the document is read as it is: its declaration's encoding no longer applies.

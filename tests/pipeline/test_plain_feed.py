@@ -250,6 +250,7 @@ XHTML_TITLE = '<title type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml">a</
 UNUSUAL = {
     "utf-16": (RSS_ITEM.format("<title>a</title>").encode("utf-16"), {}),
     "windows-1251-served-as-utf-8": (WINDOWS_1251, {"content-type": f"{RSS}; charset=utf-8"}),
+    "utf-8-bom-before-windows-1251": (codecs.BOM_UTF8 + WINDOWS_1251, {}),
     "windows-1251-undefined-byte": (WINDOWS_1251.replace(b"\xfb", b"\x98"), {}),
     "declaration-feedparser-reads-otherwise": (WINDOWS_1251.replace(b"encoding=", b"encoding = "), {}),
     "multi-byte-encoding": (WINDOWS_1251.replace(b"windows-1251", b"shift_jis"), {}),

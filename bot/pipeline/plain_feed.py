@@ -124,13 +124,13 @@ def read_plain_feed(body: bytes, headers: dict[str, str]) -> dict[str, Any] | No
     after_bom = body.startswith(codecs.BOM_UTF8)
     if after_bom:
         body = body[len(codecs.BOM_UTF8) :]
-    source = _xml_source(body, headers, after_bom) if body.startswith(b"<") else None
+    # No DOCTYPE anywhere (so no entity declarations to expand), not even a late one after a long prolog.
+    if not body.startswith(b"<") or _DOCTYPE.search(body) or b"xml:base" in body:
+        return None
+    source = _xml_source(body, headers, after_bom)
     if source is None:
         return None
     document, encoding = source
-    # No DOCTYPE anywhere (so no entity declarations to expand), not even a late one after a long prolog.
-    if _DOCTYPE.search(body) or b"xml:base" in body:
-        return None
     try:
         root = ElementTree.fromstring(document)
     except ElementTree.ParseError:
@@ -220,8 +220,10 @@ def _xml_source(body: bytes, headers: dict[str, str], after_bom: bool) -> tuple[
     """What to hand the XML parser, decoded as feedparser decodes it, and the encoding's name as feedparser
     gives it; None when feedparser would complain or decode otherwise."""
     declared = _declared_encoding(body)
-    encoding = None if declared is None else _feed_encoding(body, headers, declared)
-    if declared is None or encoding is None:
+    if declared is None:
+        return None
+    encoding = _feed_encoding(body, headers, declared)
+    if encoding is None:
         return None
     try:
         codec = codecs.lookup(encoding).name

@@ -340,14 +340,24 @@ def _item_text(rng: random.Random, lang: str, election: bool) -> tuple[str, str]
     return title, "\n".join(parts)
 
 
-def _render_feed(rng: random.Random, number: int, items: int, lang: str, fmt: str, declare_lang: bool) -> bytes:
+@dataclasses.dataclass(frozen=True)
+class Workload:
+    """What the generated news day looks like: how many items are about elections, how far apart a feed's items are."""
+
+    election_share: float = 0.6
+    item_gap_minutes: int = 17
+
+
+def _render_feed(
+    rng: random.Random, number: int, items: int, lang: str, fmt: str, declare_lang: bool, workload: Workload
+) -> bytes:
     host = f"news{number:04d}.example"
     site = f"{host.split('.')[0].capitalize()} {lang.upper()} News"
     entries: list[str] = []
     for j in range(items):
-        election = rng.random() < 0.6
+        election = rng.random() < workload.election_share
         title, body = _item_text(rng, lang, election)
-        when = _BASE_TIME - timedelta(minutes=17 * j + rng.randint(0, 16))
+        when = _BASE_TIME - timedelta(minutes=workload.item_gap_minutes * j + rng.randint(0, 16))
         slug = f"{when:%Y/%m}/story-{number}-{j}-{rng.randint(0, 10**6)}"
         link = f"https://{host}/{slug}"
         author = rng.choice(_AUTHORS)
@@ -394,7 +404,9 @@ def _render_feed(rng: random.Random, number: int, items: int, lang: str, fmt: st
     return document.encode("utf-8")
 
 
-def generate_feeds(directory: Path, feeds: int, items: int, seed: int) -> list[FeedFile]:
+def generate_feeds(
+    directory: Path, feeds: int, items: int, seed: int, workload: Workload = Workload()
+) -> list[FeedFile]:
     """Write ``feeds`` deterministic feeds to ``directory`` (one at a time: nothing kept in memory)."""
     rng = random.Random(seed)
     langs = [lang for lang, weight in _LANG_WEIGHTS for _ in range(weight)]
@@ -403,7 +415,7 @@ def generate_feeds(directory: Path, feeds: int, items: int, seed: int) -> list[F
         lang = rng.choice(langs)
         fmt = "atom" if rng.random() < 0.25 else "rss"
         declare_lang = rng.random() < 0.8  # the rest make the pipeline detect the language
-        body = _render_feed(rng, number, items, lang, fmt, declare_lang)
+        body = _render_feed(rng, number, items, lang, fmt, declare_lang, workload)
         name = f"feed{number:04d}.xml"
         path = directory / name
         path.write_bytes(body)
@@ -818,6 +830,11 @@ def report(args: argparse.Namespace, workdir: Path, files: list[FeedFile], run: 
         + ", ".join(f"{lang} {count}" for lang, count in langs.items())
         + f"), seed {args.seed}"
     )
+    span_hours = args.item_gap * (args.items - 1) / 60
+    print(
+        f"  {args.election_share:.0%} of items about elections; each feed's items {args.item_gap} min apart "
+        f"(a feed spans {span_hours:.0f} h)"
+    )
     print(
         f"  fetch_concurrency={args.concurrency}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
         f"load average {run.load_before:.1f} before the polls, {load_after:.1f} after the bare parse"
@@ -934,6 +951,18 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=Settings.model_fields["fetch_concurrency"].default)
     parser.add_argument("--seed", type=int, default=20260427)
     parser.add_argument(
+        "--election-share",
+        type=float,
+        default=Workload.election_share,
+        help="share of items about elections (the rest is other news)",
+    )
+    parser.add_argument(
+        "--item-gap",
+        type=int,
+        default=Workload.item_gap_minutes,
+        help="minutes between a feed's items: at the default every feed covers the same 14 hours",
+    )
+    parser.add_argument(
         "--workers", type=int, default=0, help="preparing processes as in production (0: the default; 1: a thread)"
     )
     parser.add_argument("--no-tagger", action="store_true", help="use a trivial tagger (isolates tagging cost)")
@@ -950,7 +979,8 @@ def main() -> None:
         feeds_dir = workdir / "feeds"
         feeds_dir.mkdir()
         start = time.perf_counter()
-        files = generate_feeds(feeds_dir, args.feeds, args.items, args.seed)
+        workload = Workload(election_share=args.election_share, item_gap_minutes=args.item_gap)
+        files = generate_feeds(feeds_dir, args.feeds, args.items, args.seed, workload)
         print(f"generated {len(files)} feeds in {time.perf_counter() - start:.1f} s; starting the feed server")
         server = ServerProcess(feeds_dir)
         try:

@@ -69,6 +69,8 @@ class Entry:
     published: datetime | None
     summary_html: str
     author: str | None = None
+    # The entry's own declared language where it differs from the feed's (dc:language, xml:lang).
+    lang: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
@@ -180,11 +181,34 @@ def _script_agrees(lang: str, text: str) -> bool:
     return cyrillic > 0.5 if lang in _CYRILLIC_LANGS else cyrillic < 0.2
 
 
+# Short words that occur in almost every sentence of one of these languages and in none of the others.
+# Feeds that carry two Latin-script languages (a French and a Spanish service, an English feed with
+# reposts in French) declare only one; these words tell the detector when an item is in another.
+_FUNCTION_WORDS = {
+    "en": "the of and to is was were for with that from by its has have this are",
+    "fr": "le les des du et est une pour au aux sur dans qui avec cette il pas",
+    "es": "el los las del y por con una para su sus se fue ha al como",
+    "pt": "os da do das dos em na no uma com ao às foi não pelo pela",
+    "de": "der die und ist nicht mit für auf dem den ein eine von zu wurde",
+}
+_LANGUAGE_OF_WORD = {word: lang for lang, words in _FUNCTION_WORDS.items() for word in words.split()}
+_WORD = re.compile(r"\w+")
+
+
+def _other_language_likely(hint: str, text: str) -> bool:
+    """True when the opening of ``text`` reads clearly more like another language than ``hint``."""
+    if hint not in _FUNCTION_WORDS:
+        return False
+    counts = Counter(map(_LANGUAGE_OF_WORD.get, _WORD.findall(text[:400].lower())))
+    hint_count = counts[hint]
+    return any(count >= max(3, 2 * hint_count) for lang, count in counts.items() if lang and lang != hint)
+
+
 def choose_language(hint: str | None, text: str, detect: LanguageDetector) -> str:
-    """The feed's language when the text's script agrees with it, else the detected one."""
+    """The declared language when the text's script and common words agree with it, else the detected one."""
     if hint:
         hint = hint.split("-")[0].split("_")[0].lower()
-        if _script_agrees(hint, text):
+        if _script_agrees(hint, text) and not _other_language_likely(hint, text):
             return hint
     return detect(text) if text.strip() else (hint or "und")
 
@@ -224,7 +248,7 @@ def normalise(
         published=now if is_fallback or published is None else published,
         published_is_fallback=is_fallback,
         summary=summary,
-        lang=choose_language(feed.lang or feed_lang, f"{title}\n{summary}", detect),
+        lang=choose_language(entry.lang or feed.lang or feed_lang, f"{title}\n{summary}", detect),
         content_hash=content_hash(title, summary),
     )
 

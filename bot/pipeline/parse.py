@@ -108,11 +108,21 @@ def _feedparser_result(body: bytes, headers: dict[str, str]) -> Any:
     )
 
 
+def _entry_language(raw: Any, feed_language: str | None) -> str | None:
+    """An entry's declared language when it is not the feed's: bilingual feeds mark each entry's
+    language with ``dc:language`` (read into the entry) or ``xml:lang`` (read into its title's details)."""
+    details = raw.get("title_detail") or {}
+    declared = _text(raw.get("language")) or _text(details.get("language"))
+    return declared if declared and declared != feed_language else None
+
+
 def _parsed(body: bytes, result: Any) -> ParsedFeed:
     bozo_reason = None
     if result.get("bozo"):
         exception = result.get("bozo_exception")
         bozo_reason = f"{type(exception).__name__}: {exception}"[:500] if exception else "malformed feed"
+    channel = result.get("feed", {})
+    language = _text(channel.get("language")) or None
     entries = tuple(
         Entry(
             title=_text(raw.get("title")),
@@ -121,6 +131,7 @@ def _parsed(body: bytes, result: Any) -> ParsedFeed:
             published=_time(raw),
             summary_html=_body(raw),
             author=_text(raw.get("author")) or None,
+            lang=_entry_language(raw, language),
         )
         for raw in result["entries"]
     )
@@ -128,8 +139,6 @@ def _parsed(body: bytes, result: Any) -> ParsedFeed:
         if _looks_like_html(body):
             raise NotAFeed("the URL returned an HTML page, not a feed")
         raise NotAFeed(f"not a feed ({bozo_reason or 'unrecognised format'})")
-    channel = result.get("feed", {})
-    language = _text(channel.get("language")) or None
     title = _text(channel.get("title")) or None
     if looks_misdecoded(" ".join([title or "", *(entry.title for entry in entries)])):
         warning = (

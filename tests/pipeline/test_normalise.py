@@ -79,6 +79,25 @@ def test_language_hint_used_when_script_agrees() -> None:
     assert choose_language(None, "Les observateurs", lambda text: "fr") == "fr"
 
 
+def test_latin_script_hint_yields_to_the_detector_when_another_language_s_words_dominate() -> None:
+    spanish = "Timor Oriental presenta su plan para las presidenciales. La comisión y el STAE presentaron las fechas."
+    assert choose_language("fr", spanish, lambda text: "es") == "es"
+    portuguese = (
+        "Uma missão da CEDEAO está em Bissau desde terça-feira para avaliar o estado de preparação das eleições. "
+        "A delegação reuniu-se com a Comissão Nacional de Eleições e com representantes dos partidos."
+    )
+    assert choose_language("es", portuguese, lambda text: "pt") == "pt"
+    # A few foreign words in a text of the declared language do not call the detector.
+    english = "The head of the mission met the president of the CEC and el Consejo Nacional Electoral."
+    assert choose_language("en", english, never_called) == "en"
+    assert choose_language("fr", "Élections au Sénégal : la CENA publie les listes", never_called) == "fr"
+
+
+def test_an_entry_s_own_language_overrides_the_feed_s() -> None:
+    entry = Entry("Timor Oriental presenta su plan", "https://n.example/1", None, None, "", lang="es")
+    assert normalise(entry, FEED, "fr", NOW, never_called).lang == "es"
+
+
 def test_normalise_entry() -> None:
     entry = Entry(
         title="<b>Observers</b> arrive",

@@ -75,3 +75,27 @@ def test_html_page_is_not_a_feed() -> None:
 def test_garbage_is_not_a_feed() -> None:
     with pytest.raises(NotAFeed):
         parse_feed(b"\x00\x01\x02 definitely not xml", {})
+
+
+def test_an_entry_declaring_another_language_than_its_feed_keeps_it() -> None:
+    # A bilingual service: the channel says French, two entries say otherwise (dc:language, xml:lang).
+    rss10 = (
+        b'<?xml version="1.0" encoding="utf-8"?>'
+        b'<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"'
+        b' xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        b'<channel rdf:about="https://h.example/"><title>H</title><link>https://h.example/</link>'
+        b"<dc:language>fr</dc:language></channel>"
+        b'<item rdf:about="https://h.example/1"><title>Timor Oriental presenta su plan</title>'
+        b"<link>https://h.example/1</link><dc:language>es</dc:language></item>"
+        b'<item rdf:about="https://h.example/2"><title>Le plan du Timor oriental</title>'
+        b"<link>https://h.example/2</link><dc:language>fr</dc:language></item>"
+        b"</rdf:RDF>"
+    )
+    assert [entry.lang for entry in parse_feed(rss10, {}).entries] == ["es", None]
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><title>O</title><id>o</id>'
+        b'<entry xml:lang="fr"><title>Roumanie : le scrutin</title><id>1</id>'
+        b'<link href="https://o.example/1"/></entry>'
+        b'<entry><title>Romania: the vote</title><id>2</id><link href="https://o.example/2"/></entry></feed>'
+    )
+    assert [entry.lang for entry in parse_feed(atom, {}).entries] == ["fr", None]

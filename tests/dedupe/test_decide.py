@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.models import Item, Tags
-from bot.pipeline.dedupe import Candidate, choose_stories, choose_story, conflict, fingerprint
+from bot.pipeline.dedupe import Candidate, choose_stories, choose_story, conflict, evidence, fingerprint
 from bot.pipeline.dedupe.minhash import shingles
 from bot.pipeline.dedupe.text import find_dates, fold, name_key, names, numbers
 from bot.pipeline.dedupe.vocabulary import default_vocabulary
@@ -101,6 +101,111 @@ MERGE_CASES = {
 @pytest.mark.parametrize("name", list(MERGE_CASES))
 def test_copies_and_translations_join_the_story(name: str) -> None:
     assert same_story(PRELIM, MERGE_CASES[name])
+
+
+# Reports of one event whose headlines name it in other words than "preliminary statement", "opens".
+REWORDED_PAIRS = {
+    "observers' assessment, English and French": (
+        item(
+            "EU observers find Mongolian polls competitive, urge faster publication of results",
+            "ULAANBAATAR – The European Union Election Observation Mission said on Monday that the 11 June "
+            "elections were competitive and well administered in 96 per cent of the polling stations it visited, "
+            "but that results were published slowly.",
+            bodies=("eu-eom",),
+        ),
+        item(
+            "Mongolie : la MOE UE salue un scrutin compétitif mais pointe la lenteur des résultats",
+            "La mission d'observation électorale de l'Union européenne a estimé lundi que les élections du 11 juin "
+            "avaient été compétitives et bien administrées dans 96 % des bureaux visités.",
+            lang="fr",
+            hours=4,
+            bodies=("eu-eom",),
+        ),
+    ),
+    "no genuine choice, Russian and English, OSCE and ODIHR": (
+        item(
+            "Наблюдатели ОБСЕ указали на отсутствие подлинной конкуренции на выборах в Монголии",
+            "Голосование 11 июня прошло спокойно, однако у избирателей не было реального выбора, заявили "
+            "наблюдатели ОБСЕ. Миссия направила 312 наблюдателей.",
+            lang="ru",
+            bodies=("osce",),
+        ),
+        item(
+            "Mongolia: vote technically sound, but voters had no meaningful choice, ODIHR says",
+            "The 11 June vote was technically well run but offered no meaningful choice, the ODIHR mission of "
+            "312 observers said.",
+            hours=2,
+            bodies=("osce-odihr",),
+        ),
+    ),
+    "polling hours extended, two wordings": (
+        item(
+            "Mongolia extends voting after ballot shortages leave voters queuing",
+            "ULAANBAATAR – The General Election Commission extended voting at some polling stations in Darkhan "
+            "after shortages of ballot papers left voters queuing for hours.",
+            bodies=("election-commission",),
+        ),
+        item(
+            "Voting extended in Darkhan as ballot papers run out; election commission apologises",
+            "The General Election Commission has extended voting at designated polling stations in Darkhan after "
+            "ballot papers ran out. The Commission apologised to voters.",
+            hours=3,
+            bodies=("election-commission",),
+        ),
+    ),
+    "winners proclaimed, Spanish and English": (
+        item(
+            "Mongolia: la comisión electoral proclama a los 76 diputados electos",
+            "La Comisión Electoral General proclamó este jueves a los 76 diputados electos en las elecciones "
+            "del 11 de junio, tras resolver 14 reclamaciones.",
+            lang="es",
+            hours=72,
+            bodies=("election-commission",),
+        ),
+        item(
+            "Election commission proclaims 76 winning deputies after resolving complaints",
+            "Mongolia's General Election Commission on Thursday proclaimed the 76 deputies elected on 11 June, "
+            "after ruling on 14 complaints.",
+            hours=73,
+            bodies=("election-commission",),
+        ),
+    ),
+    "no observation, Russian and English": (
+        item(
+            "БДИПЧ ОБСЕ не будет наблюдать за выборами в Монголии",
+            "БДИПЧ ОБСЕ сообщило, что не получило своевременного приглашения и не направит миссию на выборы 11 июня.",
+            lang="ru",
+            hours=-30 * 24,
+        ),
+        item(
+            "ODIHR regrets lack of invitation to observe Mongolian elections",
+            "ODIHR said it would not deploy a mission for the 11 June elections in Mongolia, having received no "
+            "timely invitation.",
+            hours=-30 * 24 + 1,
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(REWORDED_PAIRS))
+def test_reworded_reports_of_one_event_join_the_story(name: str) -> None:
+    first, second = REWORDED_PAIRS[name]
+    assert same_story(first, second)
+
+
+def test_a_body_and_its_parent_count_as_one_shared_actor() -> None:
+    release = fingerprint(item("ODIHR: Mongolian vote calm", "The vote was calm, ODIHR said.", bodies=("osce-odihr",)))
+    wire = fingerprint(item("OSCE observers: Mongolian vote calm", "Calm vote, OSCE says.", lang="ru", hours=1))
+    wire_naming_osce = fingerprint(
+        item("OSCE observers: Mongolian vote calm", "Calm vote, OSCE says.", lang="ru", hours=1, bodies=("osce",))
+    )
+    assert evidence(wire_naming_osce, release) == evidence(wire, release) > 0
+
+
+def test_meeting_standards_is_not_a_meeting() -> None:
+    kinds = default_vocabulary().kinds_in(fold("Carter Center says the election did not meet international standards"))
+    assert "meeting" not in kinds
+    assert "meeting" in default_vocabulary().kinds_in(fold("Head of the EU mission meets the election commission"))
 
 
 # Different events of one mission (and one election), written as similarly as real coverage is.

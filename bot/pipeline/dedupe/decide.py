@@ -242,7 +242,8 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
         # observers' statement quoting the turnout is not the commission's results story.
         return 0.0
     score = 0.0
-    specific = (new.bodies & old.bodies) - vocab.context_bodies
+    # By family: a wire copy that says "OSCE observers" and the press release of ODIHR name one actor.
+    specific = vocab.families(new.bodies - vocab.context_bodies) & vocab.families(old.bodies - vocab.context_bodies)
     if specific:
         score += SHARED_BODY
     shared_figures = new.figures & old.figures

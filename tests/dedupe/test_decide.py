@@ -170,6 +170,22 @@ REWORDED_PAIRS = {
             bodies=("election-commission",),
         ),
     ),
+    "observers' assessment, Portuguese and English": (
+        item(
+            "Mongólia: observadores da UE saúdam votação pacífica, mas criticam lentidão dos resultados",
+            "A Missão de Observação Eleitoral da União Europeia considerou que as eleições de 11 de junho decorreram "
+            "de forma pacífica em 96 por cento das mesas observadas, mas criticou a lentidão dos resultados.",
+            lang="pt",
+            bodies=("eu-eom",),
+        ),
+        item(
+            "EU observers find Mongolian vote peaceful but results slow",
+            "The European Union Election Observation Mission said the 11 June elections were peaceful in 96 per cent "
+            "of the polling stations it observed, but that results were published slowly.",
+            hours=2,
+            bodies=("eu-eom",),
+        ),
+    ),
     "no observation, Russian and English": (
         item(
             "БДИПЧ ОБСЕ не будет наблюдать за выборами в Монголии",

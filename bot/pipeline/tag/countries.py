@@ -68,7 +68,7 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
             if _foreign(ctx, m, 1):
                 continue
             weight *= TITLE_FACTOR
-        elif _foreign(ctx, m, in_sentence):
+        elif _foreign(ctx, m, in_sentence) and not (kind == INSTITUTION and _far_from_cue(ctx, m)):
             continue
         if in_sentence >= LIST_SIZE:
             weight *= LIST_FACTOR
@@ -112,6 +112,16 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
         where = "title" if m.sentence == 0 else "election-sentence"
         evidence.append(Evidence(f"country:{code}", m.span, f"{kind}-in-{where}"))
     return tuple(chosen), evidence
+
+
+# A national institution this many words or more after a "foreign" cue is not what the cue is about:
+# "68 observers of 21 nationalities ... urged the ONPE to publish the count" names Peru's commission.
+INSTITUTION_CUE_REACH = 3
+
+
+def _far_from_cue(ctx: ItemContext, m: Match) -> bool:
+    cue = ctx.first_term("foreign", m.sentence)
+    return cue is not None and m.first - cue.last > INSTITUTION_CUE_REACH
 
 
 def _foreign(ctx: ItemContext, m: Match, countries_in_sentence: int) -> bool:

@@ -186,6 +186,39 @@ REWORDED_PAIRS = {
             bodies=("eu-eom",),
         ),
     ),
+    "winner declared, English and French": (
+        item(
+            "Opposition candidate wins Mongolian presidency outright, election commission says",
+            "The General Election Commission said the opposition candidate won 55.42 per cent of the vote against "
+            "41.07 per cent for the incumbent.",
+            hours=50,
+            bodies=("election-commission",),
+        ),
+        item(
+            "Mongolie : la commission électorale proclame la victoire du candidat de l'opposition",
+            "La Commission électorale générale a proclamé jeudi la victoire du candidat de l'opposition, avec "
+            "55,42 % des voix contre 41,07 % au président sortant.",
+            lang="fr",
+            hours=52,
+            bodies=("election-commission",),
+        ),
+    ),
+    "president-elect named": (
+        item(
+            "Election commission names opposition candidate president-elect with 55.42 percent",
+            "The General Election Commission named the opposition candidate president-elect with 55.42 percent; "
+            "the incumbent received 41.07 percent.",
+            hours=50,
+            bodies=("election-commission",),
+        ),
+        item(
+            "Opposition candidate wins Mongolian presidency outright, election commission says",
+            "The General Election Commission said the opposition candidate won 55.42 per cent of the vote against "
+            "41.07 per cent for the incumbent.",
+            hours=51,
+            bodies=("election-commission",),
+        ),
+    ),
     "no observation, Russian and English": (
         item(
             "БДИПЧ ОБСЕ не будет наблюдать за выборами в Монголии",
@@ -264,6 +297,13 @@ MISSION_EVENTS = {
         "The General Election Commission said on Monday that turnout was 68.2 per cent after processing "
         "preliminary results from all 2,100 polling stations.",
         hours=-4,
+        bodies=("election-commission",),
+    ),
+    "winners declared three days later": item(
+        "Election commission certifies results: ruling party wins 44 of 76 seats",
+        "The General Election Commission certified the results of the 11 June parliamentary elections on "
+        "Thursday: the ruling party won 44 of the 76 seats and turnout was 68.2 per cent.",
+        hours=72,
         bodies=("election-commission",),
     ),
     "turnout at noon on election day": item(

@@ -37,7 +37,12 @@ ELECTORAL = "electoral"
 def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | None]:
     """Relevance of the item and the Evidence of the deciding rule (None when no rule fired)."""
     bodies = body_matches(ctx)
-    if ctx.item_has(INTERNAL) and not ctx.item_has(PUBLIC) and not _election_body(bodies, roles):
+    if (
+        ctx.item_has(INTERNAL)
+        and not ctx.item_has(PUBLIC)
+        and not _election_body(bodies, roles)
+        and not _observed_election(ctx)
+    ):
         cue = ctx.first_term(INTERNAL)
         return False, Evidence("irrelevant", ctx.text(cue) if cue else "", "internal-vote")
     strong = ctx.item_has(ELECTION)
@@ -51,9 +56,10 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
             obs = ctx.first_term(OBSERVE, sentence)
             if el is not None and obs is not None:
                 return True, Evidence("relevant", f"{ctx.text(obs)} … {ctx.text(el)}", "observation-of-election")
-    for m in bodies:
-        if roles.get(m.entry.value) == ELECTORAL:
-            return True, Evidence("relevant", m.span, "electoral-body")
+    if _election_word_outside(ctx, bodies):
+        for m in bodies:
+            if roles.get(m.entry.value) == ELECTORAL:
+                return True, Evidence("relevant", m.span, "electoral-body")
     if not strong:
         return False, None
     if ctx.item_has(ASSESS):
@@ -66,10 +72,25 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
     return False, None
 
 
+def _observed_election(ctx: ItemContext) -> bool:
+    # Observers and an election in one sentence: "student organisations" met by a pre-election
+    # mission do not make the election a students' vote.
+    return any(ctx.sentence_has(s, OBSERVE) and ctx.sentence_has(s, ELECTION) for s in ctx.terms_by_sentence)
+
+
 def _election_body(bodies: list[Match], roles: Mapping[str, str]) -> bool:
     # A national institution or a body that exists for elections is never a club's committee; a
     # generic "election commission" may be one, and a general body may be voting internally.
     return any(
         m.entry.extra or (roles.get(m.entry.value) == ELECTORAL and m.entry.value != "election-commission")
         for m in bodies
+    )
+
+
+def _election_word_outside(ctx: ItemContext, bodies: list[Match]) -> bool:
+    # "Junta Central Electoral" names the body, not an election: a commission issuing birth
+    # certificates or identity cards is doing civil-registry work.
+    inside = {i for m in bodies for i in range(m.first, m.last + 1)}
+    return any(
+        m.entry.kind in (ELECTION, VOTE) and not inside.issuperset(range(m.first, m.last + 1)) for m in ctx.terms
     )

@@ -117,9 +117,10 @@ class Lemmatiser:
             # so is a lemma of several words (token keys must hold no space).
             if lemma[:2] != folded[:2] or " " in lemma:
                 lemma = folded
+        # simplemma guesses a lemma for words it does not know, and its guess for an inflected
+        # adjective can be wrong ("кыргызстанскому" → "кыргызстанскто"): the data's stems come first.
         if (
-            lemma == folded
-            and self._stems
+            self._stems
             and len(folded) >= 4
             and wlang == "ru"
             and not simplemma.is_known(folded, lang="ru", low_memory=True)

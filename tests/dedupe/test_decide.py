@@ -219,6 +219,23 @@ REWORDED_PAIRS = {
             bodies=("election-commission",),
         ),
     ),
+    "count in progress, English and Spanish": (
+        item(
+            "Mongolia heads for a hung parliament as count passes 90 percent",
+            "With 90.4 per cent of polling stations counted, the ruling party had 38.2 per cent and the "
+            "opposition 36.9 per cent, the General Election Commission said.",
+            hours=20,
+            bodies=("election-commission",),
+        ),
+        item(
+            "Mongolia: al 90 % de actas contabilizadas, ningún partido alcanza la mayoría",
+            "Con el 90,4 % de las actas contabilizadas, el partido gobernante obtiene el 38,2 % y la oposición "
+            "el 36,9 %, informó la Comisión Electoral General.",
+            lang="es",
+            hours=18,
+            bodies=("election-commission",),
+        ),
+    ),
     "no observation, Russian and English": (
         item(
             "БДИПЧ ОБСЕ не будет наблюдать за выборами в Монголии",

@@ -95,3 +95,14 @@ def test_narrowed_langid_identifier_classifies_like_the_full_model_restricted() 
 def test_inflected_russian_demonyms_reach_their_dictionary_form(tagger: Tagger, word: str) -> None:
     # simplemma guesses a wrong lemma for some unknown adjectives; the data's own stems win.
     assert tagger.lemmatiser(word, "ru") == "кыргызстанский"
+
+
+def test_vocabulary_terms_match_only_in_their_own_language(tagger: Tagger) -> None:
+    from bot.pipeline.tag.gazetteer import Entry, Gazetteer
+
+    ballot = ("cédula", Entry("term", "election", "cédula"))
+    gazetteer = Gazetteer([], ["en", "es", "pt"], tagger.lemmatiser, terms={"pt": [ballot], "es": []})
+    for lang, expected in (("pt", ["election"]), ("es", [])):
+        tokens = tokenise("A cédula", "", lang, tagger.lemmatiser)
+        _, terms = gazetteer.find(tokens, lang)
+        assert [m.entry.kind for m in terms] == expected, lang

@@ -49,7 +49,7 @@ class Tagger:
         self._observing = {bid: b.observing for bid, b in knowledge.bodies.items() if b.observing}
         self._shared = {str(i): choices for i, (_, choices) in enumerate(knowledge.shared)}
         self._langs = knowledge.langs
-        self._gazetteer = Gazetteer(_aliases(knowledge), knowledge.langs, self._lemma)
+        self._gazetteer = Gazetteer(_aliases(knowledge), knowledge.langs, self._lemma, terms=_terms(knowledge))
 
     @classmethod
     def load(cls, knowledge_dir: Path | None = None) -> Tagger:
@@ -127,7 +127,7 @@ def _normalise_lang(lang: str | None, title: str, text: str, guess: _LanguageGue
 
 
 def _aliases(kn: Knowledge) -> list[tuple[str, Entry]]:
-    """Every alias of the knowledge with what it stands for."""
+    """Every name of the knowledge (countries, bodies, institutions) with what it stands for."""
     out: list[tuple[str, Entry]] = []
     for a in kn.country_aliases:
         if a.kind == SEAT:
@@ -141,10 +141,15 @@ def _aliases(kn: Knowledge) -> list[tuple[str, Entry]]:
             out.append((alias, Entry("entity", "country", country, "institution")))
     for i, (names, _) in enumerate(kn.shared):
         out.extend((name, Entry("entity", SHARED, str(i))) for name in names)
-    for vocab in kn.vocab.values():
-        for category, terms in vocab.items():
-            out.extend((term, Entry("term", category, term)) for term in terms)
     return out
+
+
+def _terms(kn: Knowledge) -> dict[str, list[tuple[str, Entry]]]:
+    """Each language's vocabulary terms with their category."""
+    return {
+        lang: [(term, Entry("term", category, term)) for category, terms in vocab.items() for term in terms]
+        for lang, vocab in kn.vocab.items()
+    }
 
 
 _PROPER = frozenset({NAME, CAPITAL})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, NamedTuple
@@ -47,6 +47,10 @@ class Match(NamedTuple):
     sentence: int
 
 
+# The vocabularies an automaton of a text language holds: Latin words of a Russian item are read as English.
+_TERM_LANGS = {"ru": ("ru", "en")}
+
+
 class Gazetteer:
     """One automaton over token keys per text language, built on first use of the language."""
 
@@ -56,13 +60,18 @@ class Gazetteer:
         langs: Sequence[str],
         lemma: Callable[[str, str], str],
         eager: Sequence[str] = ("en",),
+        terms: Mapping[str, Sequence[tuple[str, Entry]]] | None = None,
     ) -> None:
         self._pairs = list(aliases)
+        # Vocabulary terms go only into their own language's automaton (and English terms into the
+        # Russian one, whose Latin words are read as English): a Portuguese "cédula" (ballot) must not
+        # match a Spanish "cédula de identidad".
+        self._terms = {lang: list(pairs) for lang, pairs in (terms or {}).items()}
         self._lemma = lemma
         self.langs = tuple(langs)
         self._keyed: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self.size = len(self._pairs)
+        self.size = len(self._pairs) + sum(map(len, self._terms.values()))
         # Each language's automaton needs that language's lemma dictionary, which takes simplemma
         # a second or more to load: the others are built on first use.
         for lang in eager:
@@ -79,7 +88,8 @@ class Gazetteer:
             if found is None:
                 found = ahocorasick.Automaton()
                 lemma = self._lemma
-                for alias, entry in self._pairs:
+                own_terms = [pair for vocab in _TERM_LANGS.get(lang, (lang,)) for pair in self._terms.get(vocab, ())]
+                for alias, entry in (*self._pairs, *own_terms):
                     words = alias_tokens(alias)
                     if not words:
                         continue

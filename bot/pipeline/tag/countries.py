@@ -114,7 +114,7 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
     return tuple(chosen), evidence
 
 
-# A national institution this many words or more after a "foreign" cue is not what the cue is about:
+# A national institution more than this many words after a "foreign" cue is not what the cue is about:
 # "68 observers of 21 nationalities ... urged the ONPE to publish the count" names Peru's commission.
 INSTITUTION_CUE_REACH = 3
 

@@ -11,7 +11,8 @@ Rules, in order:
 2. observation-of-election: one sentence names both observing and an election (or a vote, in an
    item that names an election elsewhere).
 3. electoral-body: a body that exists to run or observe elections (election commission, citizen
-   observers, EU EOM, IFES...) and an election word or a vote anywhere in the item.
+   observers, EU EOM, IFES...) and an election word or a vote anywhere in the item outside the
+   body's own name ("Junta Central Electoral" issuing birth certificates is not about an election).
 4. body-assesses-election: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence that
    names an election, in an item that reports an assessment (a legal opinion on an electoral
    code, a report).

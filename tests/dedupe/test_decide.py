@@ -414,3 +414,22 @@ def test_figures_are_read_as_the_lookbehind_first_pattern_reads_them(text: str) 
         if not (match[1].isdigit() and re.match(r"^(19|20)\d\d$", value)):
             figures.add(value)
     assert numbers(text, vocab)[0] == figures
+
+
+_AGENCY_LEAD = (
+    "ULAANBAATAR - The General Election Commission of Mongolia said the ruling party's list received about "
+    "44 percent of the vote in the parliamentary elections, with opposition parties sharing most of the rest."
+)
+
+
+def test_the_next_report_in_the_agency_s_same_words_days_later_is_another_story() -> None:
+    preliminary = item("Preliminary results give ruling party 44 percent", _AGENCY_LEAD, hours=0)
+    # A headline that names no event of the vocabulary, over the agency's usual lead.
+    certified = item("District counts confirm the ruling party's lead", _AGENCY_LEAD, hours=6 * 24)
+    assert not same_story(preliminary, certified)
+
+
+def test_a_republication_days_later_under_the_same_headline_joins_the_story() -> None:
+    first = item("Preliminary results give ruling party 44 percent", _AGENCY_LEAD, hours=0)
+    again = item("Preliminary results give ruling party 44 percent", _AGENCY_LEAD + " Turnout was high.", hours=4 * 24)
+    assert same_story(first, again)

@@ -198,6 +198,14 @@ def _in_time(new: Fingerprint, old: Fingerprint, limit_days: float) -> bool:
     return any(0 <= dated.day - day <= UNDATED_LAG_DAYS for day in undated.event_days)
 
 
+def _next_step_in_same_words(new: Fingerprint, old: Fingerprint) -> bool:
+    """Days apart with headlines naming different events: an agency's next report on the same process
+    ("preliminary count closes", then "district counts confirm the result") reuses its lead's wording.
+    A re-publication days later keeps its headline."""
+    dated = not (new.published_is_fallback or old.published_is_fallback)
+    return dated and days_between(new, old) > REWRITE_DAYS and new.title_kinds != old.title_kinds
+
+
 def _figure_score(shared: frozenset[str]) -> float:
     score = 0.0
     for figure in shared:
@@ -231,6 +239,7 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
         same_language
         and not title_kinds_disagree
         and not figures_disagree
+        and not _next_step_in_same_words(new, old)
         and minhash.similarity(new.signature, old.signature) >= NEAR_COPY_SIMILARITY
         and _in_time(new, old, NEAR_COPY_DAYS)
     ):

@@ -252,7 +252,8 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
         return 0.0
     score = 0.0
     # By family: a wire copy that says "OSCE observers" and the press release of ODIHR name one actor.
-    specific = vocab.families(new.bodies - vocab.context_bodies) & vocab.families(old.bodies - vocab.context_bodies)
+    # The families of each body set are kept by the vocabulary; context bodies are their own family.
+    specific = (vocab.families(new.bodies) & vocab.families(old.bodies)) - vocab.context_bodies
     if specific:
         score += SHARED_BODY
     shared_figures = new.figures & old.figures

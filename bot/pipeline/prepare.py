@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.models import FeedRecord, Item, ParsedFeed, Tags
-from bot.pipeline.dedupe import Fingerprint, fingerprint
+from bot.pipeline.dedupe import Fingerprint, fingerprint, undated_windows
 from bot.pipeline.normalise import LangidDetector, LanguageDetector, feed_language, normalise, plain_text
 from bot.pipeline.parse import parse_feed
 
@@ -79,7 +79,11 @@ def prepare_items(
             continue
         tags = tag(item.title, item.summary, item.lang)
         tagged.append(Item(**{**item.__dict__, "tags": tags}) if tags != item.tags else item)
-    return [PreparedItem(item, fingerprint(item)) for item in tagged]
+    windows = undated_windows(tagged)
+    return [
+        PreparedItem(item, fingerprint(item, undated_window=window))
+        for item, window in zip(tagged, windows, strict=True)
+    ]
 
 
 def prepare_feed(

@@ -10,7 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.models import Item, Tags
-from bot.pipeline.dedupe import Candidate, choose_stories, choose_story, conflict, evidence, fingerprint
+from bot.pipeline.dedupe import (
+    Candidate,
+    Fingerprint,
+    choose_stories,
+    choose_story,
+    conflict,
+    evidence,
+    fingerprint,
+    undated_windows,
+)
 from bot.pipeline.dedupe.minhash import shingles
 from bot.pipeline.dedupe.text import find_dates, fold, name_key, names, numbers
 from bot.pipeline.dedupe.vocabulary import default_vocabulary
@@ -374,6 +383,44 @@ def test_undated_repost_is_placed_at_the_date_it_mentions() -> None:
     fp = fingerprint(repost)
     assert fp.event_days == (datetime(2028, 6, 11, tzinfo=UTC).date().toordinal(),)
     assert same_story(PRELIM, repost)
+
+
+def test_undated_item_is_placed_between_its_dated_neighbours_in_the_feed() -> None:
+    day = T0.date().toordinal()
+    newest_first = [
+        item("a", "a", hours=48),
+        item("b", "b", hours=500, undated=True),
+        item("c", "c", hours=-24),
+        item("d", "d", hours=500, undated=True),
+    ]
+    assert undated_windows(newest_first) == [None, (day - 1, day + 2), None, (day - 8, day - 1)]
+    oldest_first = [
+        item("w", "w", hours=500, undated=True),
+        item("x", "x"),
+        item("y", "y", hours=24),
+        item("z", "z", hours=500, undated=True),
+    ]
+    first_seen = (T0 + timedelta(hours=500)).date().toordinal()
+    assert undated_windows(oldest_first) == [(day - 7, day), None, None, (day + 1, first_seen)]
+    out_of_order = [item("p", "p"), item("q", "q", hours=72), item("r", "r", hours=24), item("s", "s", undated=True)]
+    assert undated_windows(out_of_order) == [None, None, None, None]
+
+
+def test_undated_repost_naming_no_date_joins_the_story_its_feed_neighbours_frame() -> None:
+    repost = item(
+        "EU observers: Mongolian vote well organised, campaign uneven",
+        "The vote offered a genuine choice among 19 parties but the campaign was uneven, the observers said. "
+        "Turnout was 68.2 per cent.",
+        hours=150 * 24,
+        undated=True,
+    )
+    day = T0.date().toordinal()
+    framed = fingerprint(repost, undated_window=(day - 3, day + 1))
+    assert framed.event_days == ()
+    assert choose_story(framed, [Candidate(1, 1, fingerprint(PRELIM))]) == 1
+    months_away = fingerprint(repost, undated_window=(day + 90, day + 95))
+    assert choose_story(months_away, [Candidate(1, 1, fingerprint(PRELIM))]) is None
+    assert Fingerprint.from_json(framed.to_json(), framed.signature_bytes()).undated_window == (day - 3, day + 1)
 
 
 def test_text_features_survive_translation() -> None:

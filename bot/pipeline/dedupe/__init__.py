@@ -20,7 +20,7 @@ from bot.pipeline.dedupe.decide import (
     evidence,
     open_stories,
 )
-from bot.pipeline.dedupe.features import Fingerprint, fingerprint
+from bot.pipeline.dedupe.features import Fingerprint, fingerprint, undated_windows
 
 __all__ = [
     "Candidate",
@@ -33,4 +33,5 @@ __all__ = [
     "evidence",
     "fingerprint",
     "open_stories",
+    "undated_windows",
 ]

@@ -195,6 +195,9 @@ def _in_time(new: Fingerprint, old: Fingerprint, limit_days: float) -> bool:
     if new.published_is_fallback and old.published_is_fallback:
         return False
     undated, dated = (new, old) if new.published_is_fallback else (old, new)
+    window = undated.undated_window
+    if window and window[0] - limit_days <= dated.day <= window[1] + limit_days:
+        return True
     return any(0 <= dated.day - day <= UNDATED_LAG_DAYS for day in undated.event_days)
 
 

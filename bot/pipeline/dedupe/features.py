@@ -10,9 +10,10 @@ A fingerprint holds two kinds of evidence:
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -39,6 +40,8 @@ BAND_SEARCH_DAYS = 7
 # An undated item (no or unreadable pubDate) is placed at the dates it mentions; a text naming
 # many dates (a calendar) gives no usable anchor.
 MAX_EVENT_DATES = 3
+# An undated item whose dated neighbours in the feed are this close is filed under every day between them.
+NARROW_WINDOW_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class Fingerprint:
     stems: frozenset[str]
     signature: minhash.Signature = field(compare=False, repr=False)
     bands: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    # For an undated item: the days (ordinals) of its dated neighbours in the feed, older first; feeds
+    # list items in publication order, so it was published between them (None: no dated neighbour).
+    undated_window: tuple[int, int] | None = None
 
     @property
     def day(self) -> int:
@@ -68,13 +74,17 @@ class Fingerprint:
 
     @property
     def event_days(self) -> tuple[int, ...]:
-        """Days an undated item is about: the dates it mentions, placed in the year before ``published``.
+        """Days an undated item is about: the dates it mentions, placed in the year before it was published.
 
-        "26 апреля" in an item first seen on 26 November means the latest 26 April on or before it.
+        "26 апреля" in an item first seen on 26 November means the latest 26 April on or before it;
+        between dated neighbours, the latest one on or before the newer neighbour.
         """
         if not self.published_is_fallback or not self.dates or len(self.dates) > MAX_EVENT_DATES:
             return ()
-        seen = self.published.astimezone(UTC).date()
+        if self.undated_window:
+            seen = date.fromordinal(self.undated_window[1])
+        else:
+            seen = self.published.astimezone(UTC).date()
         days = []
         for month, day_of_month in sorted(self.dates):
             for year in (seen.year, seen.year - 1):
@@ -91,6 +101,9 @@ class Fingerprint:
     def index_days(self) -> tuple[int, ...]:
         """Days under which the item is filed in the (country, day) index."""
         if self.published_is_fallback:
+            window = self.undated_window
+            if window and window[1] - window[0] <= NARROW_WINDOW_DAYS:
+                return tuple(sorted({*self.event_days, *range(window[0], window[1] + 1)}))
             return self.event_days
         return (self.day,)
 
@@ -98,8 +111,12 @@ class Fingerprint:
     def search_days(self) -> tuple[int, int] | None:
         """The range of index days where reports of the same event are looked up (None: nowhere)."""
         if self.published_is_fallback:
-            event_days = self.event_days
-            return (min(event_days), max(event_days) + SEARCH_DAYS) if event_days else None
+            days = [*self.event_days, *(self.undated_window or ())]
+            return (
+                (min(days) - SEARCH_DAYS if self.undated_window else min(days), max(days) + SEARCH_DAYS)
+                if days
+                else None
+            )
         return (self.day - SEARCH_DAYS, self.day + SEARCH_DAYS)
 
     @property
@@ -130,6 +147,7 @@ class Fingerprint:
                 "d": sorted(self.dates),
                 "nm": sorted(self.names),
                 "s": sorted(self.stems),
+                **({"w": list(self.undated_window)} if self.undated_window else {}),
             },
             ensure_ascii=False,
             separators=(",", ":"),
@@ -167,6 +185,7 @@ class Fingerprint:
             names=_interned(data["nm"]),
             stems=_interned(data["s"]),
             signature=minhash.from_bytes(signature),
+            undated_window=(data["w"][0], data["w"][1]) if "w" in data else None,
         )
 
 
@@ -184,8 +203,41 @@ def _interned(words: Iterable[str]) -> frozenset[str]:
     return frozenset(map(sys.intern, words))
 
 
-def fingerprint(item: Item, vocabulary: Vocabulary | None = None) -> Fingerprint:
-    """Compute the fingerprint of a tagged item (pure; ~0.1 ms for a title and lead)."""
+def undated_windows(items: Sequence[Item]) -> list[tuple[int, int] | None]:
+    """For each undated item of one feed, in feed order, the days of its nearest dated neighbours.
+
+    Feeds list items newest (or oldest) first, so an undated item was published between the dated
+    items around it. Nothing is inferred when the dated items are not in order; an undated item
+    before the newest dated one lies between it and its first sighting, one after the oldest within
+    a week before it.
+    """
+    dated = [(index, _day_of(item)) for index, item in enumerate(items) if not item.published_is_fallback]
+    days = [day for _, day in dated]
+    # All on one day reads as newest first, the common order.
+    newest_first = all(a >= b for a, b in itertools.pairwise(days))
+    if not dated or not (newest_first or all(a <= b for a, b in itertools.pairwise(days))):
+        return [None] * len(items)
+    windows: list[tuple[int, int] | None] = []
+    for index, item in enumerate(items):
+        if not item.published_is_fallback:
+            windows.append(None)
+            continue
+        above = [day for position, day in dated if position < index][-1:]
+        below = [day for position, day in dated if position > index][:1]
+        newer, older = (above, below) if newest_first else (below, above)
+        newer_day = newer[0] if newer else _day_of(item)
+        older_day = older[0] if older else newer_day - BAND_SEARCH_DAYS
+        windows.append((min(older_day, newer_day), newer_day))
+    return windows
+
+
+def fingerprint(
+    item: Item, vocabulary: Vocabulary | None = None, undated_window: tuple[int, int] | None = None
+) -> Fingerprint:
+    """Compute the fingerprint of a tagged item (pure; ~0.1 ms for a title and lead).
+
+    ``undated_window`` places an undated item between its dated neighbours (see ``undated_windows``).
+    """
     vocab = vocabulary or default_vocabulary()
     lead = lead_of(clean_summary(item.summary, vocab))
     text = f"{item.title}\n{lead}"
@@ -215,7 +267,12 @@ def fingerprint(item: Item, vocabulary: Vocabulary | None = None) -> Fingerprint
         stems=stems(folded_words),
         signature=sig,
         bands=minhash.band_keys(sig),
+        undated_window=undated_window if item.published_is_fallback else None,
     )
+
+
+def _day_of(item: Item) -> int:
+    return item.published.astimezone(UTC).date().toordinal()
 
 
 def days_between(left: Fingerprint, right: Fingerprint) -> float:

@@ -430,6 +430,17 @@ def test_text_features_survive_translation() -> None:
         frozenset({"67.4"}),
     )
     assert numbers(fold("явка 67,4% на 10 120 участках"), vocab)[1] == frozenset({"67.4"})
+    assert numbers(fold("más de mil reportes: 1.024 por compra de votos, 3,4 mil observadores"), vocab)[0] == {
+        "1000",
+        "1024",
+        "3400",
+    }
+    assert numbers(fold("over 1,000 reports: 1,024 on vote buying, 3,400 observers"), vocab)[0] == {
+        "1000",
+        "1024",
+        "3400",
+    }
+    assert numbers(fold("более 1,2 тыс. наблюдателей"), vocab)[0] == {"1200"}
     found, without_dates = find_dates(fold("on 26 April; April 26; 26 апреля; 26 avril; 26 de abril"), vocab)
     assert found == {(4, 26)}
     assert without_dates == "on  ;  ;  ;  ;  "
@@ -446,7 +457,7 @@ def test_shingles_are_word_trigrams() -> None:
 
 
 _FIGURE_LOOKBEHIND_FIRST = re.compile(
-    r"(?<![\w.,])(\d{1,3}(?:(?:[ \u00a0\u202f]|,(?=\d{3}\b))\d{3})+|\d+)(?:[.,](\d{1,2})(?!\d))?(?!\w)"
+    r"(?<![\w.,])(\d{1,3}(?:(?:[ \u00a0\u202f]|[,.](?=\d{3}\b))\d{3})+|\d+)(?:[.,](\d{1,2})(?!\d))?(?!\w)"
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,12 +27,12 @@ STEM_LETTERS = 5
 MIN_TOKEN_LETTERS = 4
 
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
-# A figure: its integer part ("10,120", "10 120", "67") not glued to a word, a dot or a comma
-# before it, then an optional one- or two-digit fraction. The pattern opens with a digit and
+# A figure: its integer part ("10,120", "10.120", "10 120", "67") not glued to a word, a dot or a
+# comma before it, then an optional one- or two-digit fraction. The pattern opens with a digit and
 # checks what precedes it afterwards ((?<![\w.,]\d)), so that the engine skips from digit to
 # digit instead of trying the lookbehind at every character.
 _NUMBER = re.compile(
-    r"(\d(?<![\w.,]\d)(?:\d{0,2}(?:(?:[ \u00a0\u202f]|,(?=\d{3}\b))\d{3})+|\d*))(?:[.,](\d{1,2})(?!\d))?(?!\w)"
+    r"(\d(?<![\w.,]\d)(?:\d{0,2}(?:(?:[ \u00a0\u202f]|[,.](?=\d{3}\b))\d{3})+|\d*))(?:[.,](\d{1,2})(?!\d))?(?!\w)"
 )
 _TIME = re.compile(r"\b([01]?\d|2[0-3])[:h]([0-5]\d)\b")
 _YEAR = re.compile(r"^(19|20)\d\d$")
@@ -103,10 +104,16 @@ def _number_value(integer: str, fraction: str | None) -> str:
     return f"{int(digits)}.{fraction}" if fraction else str(int(digits))
 
 
+def _thousands(value: str) -> str:
+    thousands = Decimal(value) * 1000
+    return str(int(thousands)) if thousands == thousands.to_integral_value() else str(thousands.normalize())
+
+
 def numbers(without_dates: str, vocabulary: Vocabulary) -> tuple[frozenset[str], frozenset[str]]:
     """(figures, percentages) in folded text whose dates ``find_dates`` blanked out, years left out.
 
-    Figures are normalised across conventions: "10,120" = "10 120" = "10120", "67,4" = "67.4".
+    Figures are normalised across conventions: "10,120" = "10.120" = "10 120" = "10120", "67,4" = "67.4",
+    "3,4 mil" = "3400", "mil" = "1000".
     Day numbers of dates ("26 April") and years say when, not what, and are compared as dates.
     """
     figures: set[str] = set()
@@ -119,11 +126,15 @@ def numbers(without_dates: str, vocabulary: Vocabulary) -> tuple[frozenset[str],
     without_times = _TIME.sub(read_time, without_dates)
     for match in _NUMBER.finditer(without_times):
         value = _number_value(match[1], match[2])
-        if match[1].isdigit() and _YEAR.match(value):
+        if vocabulary.thousand_pattern.match(without_times, match.end()):
+            value = _thousands(value)
+        elif match[1].isdigit() and _YEAR.match(value):
             continue
         if vocabulary.percent_pattern.match(without_times, match.end()):
             percents.add(value)
         figures.add(value)
+    if vocabulary.lone_thousand_pattern.search(without_times):
+        figures.add("1000")
     return frozenset(figures), frozenset(percents)
 
 

@@ -71,6 +71,9 @@ class Vocabulary:
     months: dict[str, int]
     date_pattern: re.Pattern[str]
     percent_pattern: re.Pattern[str]
+    # "3,4 mil" = 3400 and "más de mil" = 1000, as an English text writes "3,400" and "over 1,000".
+    thousand_pattern: re.Pattern[str]
+    lone_thousand_pattern: re.Pattern[str]
     boilerplate: tuple[ShortcutPattern, ...]
     body_families: dict[str, str]
     context_bodies: frozenset[str]
@@ -126,12 +129,18 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
     )
     percent_words = "|".join(re.escape(word) for word in data["percent_words"])
     percent_pattern = re.compile(rf"\s?(?:{percent_words})")
+    thousand_words = trie_alternation(fold(str(word)) for word in data["thousand_words"])
+    thousand_pattern = re.compile(rf"\s(?:{thousand_words})\b")
+    lone_thousand_words = trie_alternation(fold(str(word)) for word in data["lone_thousand_words"])
+    lone_thousand_pattern = re.compile(rf"(?<![\d\s])\s*\b(?:{lone_thousand_words})\b")
     boilerplate = tuple(ShortcutPattern(pattern) for pattern in data["boilerplate"])
     return Vocabulary(
         kinds,
         months,
         date_pattern,
         percent_pattern,
+        thousand_pattern,
+        lone_thousand_pattern,
         boilerplate,
         body_families={str(k): str(v) for k, v in data["body_families"].items()},
         context_bodies=frozenset(data["context_bodies"]),

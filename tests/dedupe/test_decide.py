@@ -283,6 +283,31 @@ def test_meeting_standards_is_not_a_meeting() -> None:
     assert "meeting" in default_vocabulary().kinds_in(fold("Head of the EU mission meets the election commission"))
 
 
+KIND_EXAMPLES = [
+    ("agreement_signed", "Election commission and OAS sign agreement for the observation mission"),
+    ("agreement_signed", "ЦИК и БДИПЧ подписали меморандум о сотрудничестве"),
+    ("agreement_signed", "La CENI et l'Union africaine signent un accord d'observation"),
+    ("agreement_signed", "El TSE y la OEA firman el acuerdo para observar las elecciones"),
+    ("agreement_signed", "TSE assina acordo com a OEA para missão de observação"),
+    ("irregularities_reported", "Observer group logged over 1,000 irregularity reports on election day"),
+    ("irregularities_reported", "Наблюдатели зафиксировали более 300 нарушений"),
+    ("irregularities_reported", "La coalition a reçu 412 signalements d'irrégularités"),
+    ("irregularities_reported", "La MOE recibió más de mil reportes de irregularidades"),
+    ("irregularities_reported", "Plataforma recebeu 500 denúncias de compra de votos"),
+    ("preliminary_results", "La JCE emite su quinto boletín con el 92 % de las mesas"),
+    ("preliminary_results", "Reelected in the first round, according to partial results"),
+    ("preliminary_results", "Moçambique: CNE divulga resultados parciais"),
+    ("preliminary_statement", "La UE ve una segunda vuelta bien organizada, aunque en un terreno de juego desigual"),
+    ("preliminary_statement", "Run-off well run but the playing field was uneven"),
+    ("mission_opened", "80 observateurs de la CEDEAO attendus avant le scrutin"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text"), KIND_EXAMPLES)
+def test_event_kinds_are_named_in_every_language(kind: str, text: str) -> None:
+    assert kind in default_vocabulary().kinds_in(fold(text))
+
+
 # Different events of one mission (and one election), written as similarly as real coverage is.
 MISSION_EVENTS = {
     "opening": item(

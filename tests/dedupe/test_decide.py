@@ -300,6 +300,10 @@ KIND_EXAMPLES = [
     ("preliminary_statement", "La UE ve una segunda vuelta bien organizada, aunque en un terreno de juego desigual"),
     ("preliminary_statement", "Run-off well run but the playing field was uneven"),
     ("mission_opened", "80 observateurs de la CEDEAO attendus avant le scrutin"),
+    ("parallel_tally", "Citizen observers' PVT puts the incumbent on 56.2%"),
+    ("parallel_tally", "Misión de observación presenta su conteo rápido"),
+    ("preliminary_statement", "Миссия СНГ: выборы соответствовали законодательству"),
+    ("preliminary_statement", "Первый тур выборов прошёл мирно и организованно"),
 ]
 
 

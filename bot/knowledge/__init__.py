@@ -86,6 +86,7 @@ class Knowledge:
         langs = languages(root) or LANGS
         names, aliases = _seed_countries(langs)
         for code, extra in (cdata.get("countries") or {}).items():
+            _check_country_code(code, "countries.yaml")
             for key, kind in (("names", NAME), ("demonyms", DEMONYM), ("capitals", CAPITAL)):
                 aliases.extend(CountryAlias(a, code, kind) for a in extra.get(key) or [])
         aliases.extend(CountryAlias(a, "", SEAT) for a in cdata.get("seats") or [])
@@ -96,7 +97,7 @@ class Knowledge:
             label, parent, role = b.get("label", bid), b.get("parent"), b.get("role", "general")
             bodies[bid] = BodyInfo(bid, label, parent, role, tuple(all_aliases), b.get("observing"))
         national = [
-            NationalBody(n["country"], n.get("body"), tuple(n["names"]))
+            NationalBody(_check_country_code(n["country"], "national.yaml"), n.get("body"), tuple(n["names"]))
             for n in _read(root / "national.yaml").get("national") or []
         ]
         vocab = {}
@@ -213,6 +214,13 @@ class Knowledge:
         for n in self.national:
             for name in n.names:
                 yield name, n.body or "", n.country
+
+
+def _check_country_code(code: object, source: str) -> str:
+    # YAML reads an unquoted NO (Norway) as false: every code must stay a two-letter string.
+    if not (isinstance(code, str) and len(code) == 2 and code.isupper()):
+        raise ValueError(f"{source}: {code!r} is not an ISO 3166-1 alpha-2 code (quote NO as \"NO\")")
+    return code
 
 
 def _read(path: Path) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.knowledge import Knowledge
@@ -26,6 +28,8 @@ def knowledge(tagger: Tagger) -> Knowledge:
         ("el Perú", "PE"),
         ("Georgian", "GE"),
         ("Astana", "KZ"),
+        ("Norway", "NO"),
+        ("Lima", "PE"),
     ],
 )
 def test_resolve_country(knowledge: Knowledge, term: str, code: str) -> None:
@@ -75,3 +79,17 @@ def test_every_tag_has_evidence(tagger: Tagger) -> None:
     tagged = {"relevant"} | {f"country:{c}" for c in tags.countries} | {f"body:{b}" for b in tags.bodies}
     assert tagged <= {e.tag for e in tags.evidence}
     assert all(e.span and e.rule for e in tags.evidence)
+
+
+def test_every_country_code_of_the_knowledge_is_a_two_letter_string(tagger: Tagger) -> None:
+    tags = tagger.tag("Norway votes", "The Norwegian election commission counts the vote in Oslo.", "en")
+    assert tags.countries == ("NO",)
+    codes = {alias.code for alias in tagger.knowledge.country_aliases if alias.code}
+    codes |= {national.country for national in tagger.knowledge.national}
+    assert all(isinstance(code, str) and len(code) == 2 for code in codes)
+
+
+def test_an_unquoted_no_in_the_knowledge_files_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "countries.yaml").write_text("countries:\n  NO: {capitals: [Oslo]}\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="alpha-2"):
+        Knowledge.load(tmp_path)

@@ -13,14 +13,16 @@ SHARED = "shared"
 
 def body_matches(ctx: ItemContext) -> list[Match]:
     """Entity matches that name a body (international or national with a body tag), except where the
-    body does not act: a chief observer who is "a member of the European Parliament", or "elections to
-    the European Parliament", do not make the Parliament an actor of the item."""
+    body does not act: a chief observer who is "a member of the European Parliament", "elections to
+    the European Parliament" or "the European Parliament elections" do not make the Parliament an
+    actor of the item."""
     return [m for m in ctx.entities if m.entry.kind == "body" and m.entry.value and not _not_acting(ctx, m)]
 
 
 def _not_acting(ctx: ItemContext, m: Match) -> bool:
-    # "member of | the | European Parliament": the cue ends one or two tokens before the name.
-    return any("not_acting" in ctx.term_at.get(i, ()) for i in (m.first - 1, m.first - 2))
+    # "member of | the | European Parliament": the cue ends one or two tokens before the name;
+    # "European Parliament elections": the cue starts with it.
+    return any("not_acting" in ctx.term_at.get(i, ()) for i in (m.first - 1, m.first - 2, m.first))
 
 
 def find_bodies(

@@ -130,6 +130,9 @@ def _foreign(ctx: ItemContext, m: Match, countries_in_sentence: int) -> bool:
     cue = ctx.first_term("foreign", m.sentence)
     if cue is None:
         return False
+    if m.first > cue.first and any("voting_for" in ctx.term_at.get(i, ()) for i in (m.first - 1, m.first - 2)):
+        # "overseas voting for (the) Moldovan election": the country voted for is the subject.
+        return False
     return countries_in_sentence >= 2 or m.first > cue.first
 
 

@@ -219,7 +219,7 @@ class Knowledge:
 def _check_country_code(code: object, source: str) -> str:
     # YAML reads an unquoted NO (Norway) as false: every code must stay a two-letter string.
     if not (isinstance(code, str) and len(code) == 2 and code.isupper()):
-        raise ValueError(f"{source}: {code!r} is not an ISO 3166-1 alpha-2 code (quote NO as \"NO\")")
+        raise ValueError(f'{source}: {code!r} is not an ISO 3166-1 alpha-2 code (quote NO as "NO")')
     return code
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import Item, Tags
+from bot.models import Evidence, Item, Tags
 from bot.pipeline.dedupe import (
     Candidate,
     Fingerprint,
@@ -275,6 +276,26 @@ def test_a_body_and_its_parent_count_as_one_shared_actor() -> None:
         item("OSCE observers: Mongolian vote calm", "Calm vote, OSCE says.", lang="ru", hours=1, bodies=("osce",))
     )
     assert evidence(wire_naming_osce, release) == evidence(wire, release) > 0
+
+
+def test_headlines_naming_different_observer_missions_are_two_statements() -> None:
+    def statement(title: str, bodies: tuple[str, ...], named: str, hours: float) -> Fingerprint:
+        text = "Наблюдатели признали выборы президента в Монголии открытыми и соответствующими законодательству."
+        tags = Tags(
+            True,
+            ("MN",),
+            bodies,
+            tuple(Evidence(f"body:{body}", named if body == bodies[0] else "СНГ", "body-alias") for body in bodies),
+        )
+        return fingerprint(replace(item(title, text, lang="ru", hours=hours), tags=tags))
+
+    cis = statement("Наблюдатели СНГ: выборы в Монголии прошли открыто", ("cis",), "СНГ", 0)
+    sco = statement("Миссия ШОС: выборы в Монголии прошли открыто", ("sco", "cis"), "ШОС", 2)
+    cis_copy = statement("Наблюдатели СНГ: выборы в Монголии прошли открыто и спокойно", ("cis",), "СНГ", 1)
+    assert sco.title_bodies == {"sco"}
+    assert conflict(sco, cis) == "headline bodies"
+    assert choose_story(sco, [Candidate(1, 1, cis)]) is None
+    assert choose_story(cis_copy, [Candidate(1, 1, cis)]) == 1
 
 
 def test_meeting_standards_is_not_a_meeting() -> None:

@@ -5,8 +5,9 @@ day); the answer is a story id or None. A wrong merge hides news from a user, a 
 shows one outlet twice, so every threshold leans towards keeping items apart:
 
 1. **Conflicts** rule a story out against *any* of its items: other relevance, other countries,
-   other observing bodies, or contradicting percentages (a 21.3 % turnout at 10:00 and a 67.4 %
-   final turnout are two events). Checking every item stops chains of weak links.
+   other observing bodies (in the texts, or named by the headlines), or contradicting percentages
+   (a 21.3 % turnout at 10:00 and a 67.4 % final turnout are two events). Checking every item
+   stops chains of weak links.
 2. **Near copies** in one language (syndicated copies, new headlines on the same lead, re-posts):
    the title+lead shingles agree (estimated Jaccard ≥ NEAR_COPY_SIMILARITY) within a week.
 3. **Rewrites and translations**: same country, a common event kind, published within
@@ -117,6 +118,8 @@ class ConflictRules:
         self.new = new
         self.families_of = vocab.families
         self.families = vocab.families(new.bodies)
+        self.context_bodies = vocab.context_bodies
+        self.title_families = vocab.families(new.title_bodies) - vocab.context_bodies
 
     def reason(self, old: Fingerprint) -> str | None:
         """Why the new item cannot be in a story that holds ``old`` (None when nothing contradicts)."""
@@ -140,6 +143,10 @@ class ConflictRules:
             old_families = self.families_of(old.bodies)
             if old_families and self.families.isdisjoint(old_families):
                 return "bodies"
+        if self.title_families and old.title_bodies:
+            old_title_families = self.families_of(old.title_bodies) - self.context_bodies
+            if old_title_families and self.title_families.isdisjoint(old_title_families):
+                return "headline bodies"
         if new.percents and old.percents and new.percents.isdisjoint(old.percents):
             return "percentages"
         return None
@@ -158,7 +165,8 @@ def _facts_of(members: Sequence[Fingerprint], vocab: Vocabulary) -> list[_Facts]
     """A story's items grouped by what conflicts read apart from time (copies of one report share it)."""
     groups: dict[tuple[object, ...], list[Fingerprint]] = defaultdict(list)
     for member in members:
-        groups[member.relevant, member.countries, vocab.families(member.bodies), member.percents].append(member)
+        key = (member.relevant, member.countries, vocab.families(member.bodies), member.title_bodies, member.percents)
+        groups[key].append(member)
     facts = []
     for group in groups.values():
         dated = [member.published for member in group if not member.published_is_fallback]

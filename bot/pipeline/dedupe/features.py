@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
-from bot.models import Item
+from bot.models import Item, Tags
 from bot.pipeline.dedupe import minhash
 from bot.pipeline.dedupe.text import (
     LEAD_CHARS,
@@ -42,6 +42,7 @@ BAND_SEARCH_DAYS = 7
 MAX_EVENT_DATES = 3
 # An undated item whose dated neighbours in the feed are this close is filed under every day between them.
 NARROW_WINDOW_DAYS = 2
+BODY_TAG = "body:"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,9 @@ class Fingerprint:
     stems: frozenset[str]
     signature: minhash.Signature = field(compare=False, repr=False)
     bands: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    # Bodies the headline names ("CIS observers say ..."): two headlines naming different actors
+    # report two statements, whatever else the texts share.
+    title_bodies: frozenset[str] = frozenset()
     # For an undated item: the days (ordinals) of its dated neighbours in the feed, older first; feeds
     # list items in publication order, so it was published between them (None: no dated neighbour).
     undated_window: tuple[int, int] | None = None
@@ -147,6 +151,7 @@ class Fingerprint:
                 "d": sorted(self.dates),
                 "nm": sorted(self.names),
                 "s": sorted(self.stems),
+                **({"tb": sorted(self.title_bodies)} if self.title_bodies else {}),
                 **({"w": list(self.undated_window)} if self.undated_window else {}),
             },
             ensure_ascii=False,
@@ -185,6 +190,7 @@ class Fingerprint:
             names=_interned(data["nm"]),
             stems=_interned(data["s"]),
             signature=minhash.from_bytes(signature),
+            title_bodies=_shared(data.get("tb", ())),
             undated_window=(data["w"][0], data["w"][1]) if "w" in data else None,
         )
 
@@ -268,6 +274,16 @@ def fingerprint(
         signature=sig,
         bands=minhash.band_keys(sig),
         undated_window=undated_window if item.published_is_fallback else None,
+        title_bodies=_named_in(item.title, item.tags),
+    )
+
+
+def _named_in(title: str, tags: Tags) -> frozenset[str]:
+    """The tagged bodies whose evidence (the words that named them) is in the title."""
+    return _shared(
+        evidence.tag.removeprefix(BODY_TAG)
+        for evidence in tags.evidence
+        if evidence.tag.startswith(BODY_TAG) and evidence.span and evidence.span in title
     )
 
 

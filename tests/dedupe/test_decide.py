@@ -328,6 +328,17 @@ KIND_EXAMPLES = [
 ]
 
 
+def test_results_named_without_detail_match_provisional_and_final_but_those_never_each_other() -> None:
+    kinds = default_vocabulary().kinds_in
+    unspecified = kinds(fold("Эквадор: итоги второго тура"))
+    provisional = kinds(fold("La CEI annonce les résultats provisoires"))
+    final = kinds(fold("Election commission announces final results"))
+    assert unspecified == {"preliminary_results", "final_results"}
+    assert unspecified & provisional
+    assert unspecified & final
+    assert not provisional & final
+
+
 @pytest.mark.parametrize(("kind", "text"), KIND_EXAMPLES)
 def test_event_kinds_are_named_in_every_language(kind: str, text: str) -> None:
     assert kind in default_vocabulary().kinds_in(fold(text))

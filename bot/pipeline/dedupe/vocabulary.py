@@ -75,6 +75,7 @@ class Vocabulary:
     thousand_pattern: re.Pattern[str]
     lone_thousand_pattern: re.Pattern[str]
     boilerplate: tuple[ShortcutPattern, ...]
+    unspecified: dict[str, frozenset[str]]
     body_families: dict[str, str]
     context_bodies: frozenset[str]
     neutral_bodies: frozenset[str]
@@ -91,8 +92,15 @@ class Vocabulary:
         return found
 
     def kinds_in(self, text: str) -> frozenset[str]:
-        """The event kinds named in ``text`` (already folded: lower case, no accents)."""
-        return self.kinds.find(text)
+        """The event kinds named in ``text`` (already folded: lower case, no accents).
+
+        An unspecified kind is replaced by the specific kinds it stands for, unless one is named.
+        """
+        found = self.kinds.find(text)
+        for general, specific in self.unspecified.items():
+            if general in found:
+                found = found - {general} if found & specific else (found - {general}) | specific
+        return found
 
 
 def trie_alternation(words: Iterable[str]) -> str:
@@ -142,6 +150,7 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
         thousand_pattern,
         lone_thousand_pattern,
         boilerplate,
+        unspecified={str(k): frozenset(map(str, v)) for k, v in (data.get("unspecified") or {}).items()},
         body_families={str(k): str(v) for k, v in data["body_families"].items()},
         context_bodies=frozenset(data["context_bodies"]),
         neutral_bodies=frozenset(data["neutral_bodies"]),

@@ -13,10 +13,12 @@ Rules, in order:
 3. electoral-body: a body that exists to run or observe elections (election commission, citizen
    observers, EU EOM, IFES...) and an election word or a vote anywhere in the item outside the
    body's own name ("Junta Central Electoral" issuing birth certificates is not about an election).
-4. body-assesses-election: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence that
+4. official-outcome: turnout or results in the headline or lead of an item naming an election, with
+   no opinion poll in sight: an election authority's figures, even where it is not named.
+5. body-assesses-election: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence that
    names an election, in an item that reports an assessment (a legal opinion on an electoral
    code, a report).
-5. observer-mission-of-body: a general body's observers or mission ("CIS observer mission opens
+6. observer-mission-of-body: a general body's observers or mission ("CIS observer mission opens
    its headquarters") in an item that names an election elsewhere.
 Anything else (campaign rallies, opinion polls, ceasefire monitors, weather stations, a body named
 in passing next to an election) is not relevant: no rule fires.
@@ -32,6 +34,10 @@ from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.gazetteer import Match
 
 ELECTION, VOTE, OBSERVE, PUBLIC, INTERNAL, ASSESS = "election", "vote", "observe", "public", "internal", "assess"
+OUTCOME, SURVEY = "outcome", "survey"
+OFFICIAL_OUTCOME = "official-outcome"
+# The headline and the lead's first sentence.
+HEADLINE_AND_LEAD = (0, 1)
 ELECTORAL = "electoral"
 
 
@@ -63,6 +69,11 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
                 return True, Evidence("relevant", m.span, "electoral-body")
     if not strong:
         return False, None
+    if not ctx.item_has(SURVEY):
+        for sentence in HEADLINE_AND_LEAD:
+            outcome = ctx.first_term(OUTCOME, sentence)
+            if outcome is not None:
+                return True, Evidence("relevant", ctx.text(outcome), OFFICIAL_OUTCOME)
     if ctx.item_has(ASSESS):
         for m in bodies:
             if ctx.sentence_has(m.sentence, ELECTION):

@@ -325,7 +325,36 @@ KIND_EXAMPLES = [
     ("parallel_tally", "Misión de observación presenta su conteo rápido"),
     ("preliminary_statement", "Миссия СНГ: выборы соответствовали законодательству"),
     ("preliminary_statement", "Первый тур выборов прошёл мирно и организованно"),
+    ("preliminary_statement", "Mongolie : le BIDDH juge les législatives concurrentielles"),
+    ("preliminary_statement", "ОБСЕ оценила выборы как конкурентные"),
+    ("final_results", "L'ANIE annonce la réélection du président sortant"),
+    ("preliminary_results", "La autoridad electoral da la victoria al presidente saliente"),
 ]
+
+
+def test_headlines_leading_with_different_parts_of_one_announcement_are_not_different_events() -> None:
+    turnout_led = item(
+        "CEC: ruling party first in Mongolia's election, turnout 68.2%",
+        "The General Election Commission announced the final results: turnout was 68.2 per cent and the ruling "
+        "party won 42 of 76 seats.",
+        bodies=("election-commission",),
+    )
+    results_led = item(
+        "ЦИК Монголии огласил окончательные итоги выборов",
+        "Центральная избирательная комиссия огласила окончательные итоги: явка составила 68,2%, правящая партия "
+        "получила 42 из 76 мест.",
+        lang="ru",
+        hours=3,
+        bodies=("election-commission",),
+    )
+    noon_turnout = item(
+        "Turnout at 21.3% by noon in Mongolia, CEC says",
+        "Turnout reached 21.3 per cent by noon, the General Election Commission said.",
+        hours=-30,
+        bodies=("election-commission",),
+    )
+    assert same_story(turnout_led, results_led)
+    assert not same_story(noon_turnout, results_led)
 
 
 def test_results_named_without_detail_match_provisional_and_final_but_those_never_each_other() -> None:

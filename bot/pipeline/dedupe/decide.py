@@ -243,7 +243,14 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
     """
     vocab = vocab or default_vocabulary()
     same_language = new.lang == old.lang
-    title_kinds_disagree = new.title_kinds and old.title_kinds and not new.title_kinds & old.title_kinds
+    # Headlines name different events, unless each names one the other's text reports too: "GERB
+    # first, turnout below 39 %" and "CEC announces final results" headline one count differently.
+    title_kinds_disagree = (
+        new.title_kinds
+        and old.title_kinds
+        and not new.title_kinds & old.title_kinds
+        and not (new.title_kinds & old.kinds and old.title_kinds & new.kinds)
+    )
     # The same template with other figures is the next update ("turnout at 14:00: 41 %"), not a copy.
     figures_disagree = new.figures and old.figures and not new.figures & old.figures
     if (

@@ -292,6 +292,9 @@ def test_headlines_naming_different_observer_missions_are_two_statements() -> No
     cis = statement("Наблюдатели СНГ: выборы в Монголии прошли открыто", ("cis",), "СНГ", 0)
     sco = statement("Миссия ШОС: выборы в Монголии прошли открыто", ("sco", "cis"), "ШОС", 2)
     cis_copy = statement("Наблюдатели СНГ: выборы в Монголии прошли открыто и спокойно", ("cis",), "СНГ", 1)
+    joint = statement("Наблюдатели ПАСЕ: выборы в Монголии прошли открыто", ("pace", "osce-odihr"), "ПАСЕ", 1)
+    partner = statement("БДИПЧ: выборы в Монголии прошли открыто", ("osce-odihr", "pace"), "БДИПЧ", 2)
+    assert conflict(joint, partner) is None
     assert sco.title_bodies == {"sco"}
     assert conflict(sco, cis) == "headline bodies"
     assert choose_story(sco, [Candidate(1, 1, cis)]) is None
@@ -328,6 +331,10 @@ KIND_EXAMPLES = [
     ("preliminary_statement", "Mongolie : le BIDDH juge les législatives concurrentielles"),
     ("preliminary_statement", "ОБСЕ оценила выборы как конкурентные"),
     ("final_results", "L'ANIE annonce la réélection du président sortant"),
+    ("final_results", "ЦИК России утвердил итоги выборов президента"),
+    ("final_results", "Référendum : le « oui » l'emporte d'une courte tête"),
+    ("election_called", "Жапаров подписал указ о досрочных выборах"),
+    ("election_called", "Le président convoque des législatives anticipées"),
     ("preliminary_results", "La autoridad electoral da la victoria al presidente saliente"),
 ]
 

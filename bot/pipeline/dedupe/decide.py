@@ -143,9 +143,16 @@ class ConflictRules:
             old_families = self.families_of(old.bodies)
             if old_families and self.families.isdisjoint(old_families):
                 return "bodies"
-        if self.title_families and old.title_bodies:
+        # A headline naming an actor the other text never names ("SCO mission: ..." against a text
+        # naming the CIS alone); a joint mission's partners ("PACE observers", "ODIHR") are each
+        # named in the other's text.
+        if self.title_families and old.bodies:
+            old_families = self.families_of(old.bodies)
+            if old_families and self.title_families.isdisjoint(old_families):
+                return "headline bodies"
+        if self.families and old.title_bodies:
             old_title_families = self.families_of(old.title_bodies) - self.context_bodies
-            if old_title_families and self.title_families.isdisjoint(old_title_families):
+            if old_title_families and old_title_families.isdisjoint(self.families):
                 return "headline bodies"
         if new.percents and old.percents and new.percents.isdisjoint(old.percents):
             return "percentages"

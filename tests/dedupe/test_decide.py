@@ -21,6 +21,7 @@ from bot.pipeline.dedupe import (
     fingerprint,
     undated_windows,
 )
+from bot.pipeline.dedupe.decide import OTHER_HEADLINE_ACTOR
 from bot.pipeline.dedupe.minhash import shingles
 from bot.pipeline.dedupe.text import find_dates, fold, name_key, names, numbers
 from bot.pipeline.dedupe.vocabulary import default_vocabulary
@@ -295,6 +296,8 @@ def test_headlines_naming_different_observer_missions_are_two_statements() -> No
     joint = statement("Наблюдатели ПАСЕ: выборы в Монголии прошли открыто", ("pace", "osce-odihr"), "ПАСЕ", 1)
     partner = statement("БДИПЧ: выборы в Монголии прошли открыто", ("osce-odihr", "pace"), "БДИПЧ", 2)
     assert conflict(joint, partner) is None
+    led_by_the_same_partner = replace(joint, title_bodies=partner.title_bodies)
+    assert evidence(led_by_the_same_partner, partner) - evidence(joint, partner) == OTHER_HEADLINE_ACTOR
     assert sco.title_bodies == {"sco"}
     assert conflict(sco, cis) == "headline bodies"
     assert choose_story(sco, [Candidate(1, 1, cis)]) is None
@@ -335,6 +338,10 @@ KIND_EXAMPLES = [
     ("final_results", "Référendum : le « oui » l'emporte d'une courte tête"),
     ("election_called", "Жапаров подписал указ о досрочных выборах"),
     ("election_called", "Le président convoque des législatives anticipées"),
+    ("voter_registration", "CEN inicia atualização do recenseamento eleitoral"),
+    ("voter_registration", "UNDP supports voter registration update"),
+    ("preliminary_statement", "ECOWAS mission: calm legislative elections in Benin"),
+    ("final_results", "Guinée : le « oui » à 88,9 % selon la DGE"),
     ("preliminary_results", "La autoridad electoral da la victoria al presidente saliente"),
 ]
 

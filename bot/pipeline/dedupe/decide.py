@@ -66,6 +66,9 @@ MIN_STEMS = 6
 MERGE_SCORE = 4.0
 # An undated item's timing is inferred, so it needs one more piece of evidence.
 UNDATED_EXTRA = 1.0
+# Headlines led by different actors that each text names (a joint mission's partners, or two missions
+# mentioning each other) need more evidence of one statement.
+OTHER_HEADLINE_ACTOR = 2.0
 NEAR_COPY_SCORE = 100.0
 
 
@@ -302,6 +305,11 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
             score += WORDS_SOME_SCORE
     if not dated:
         score -= UNDATED_EXTRA
+    if new.title_bodies and old.title_bodies:
+        new_actors = vocab.families(new.title_bodies) - vocab.context_bodies
+        old_actors = vocab.families(old.title_bodies) - vocab.context_bodies
+        if new_actors and old_actors and new_actors.isdisjoint(old_actors):
+            score -= OTHER_HEADLINE_ACTOR
     return score
 
 

@@ -25,7 +25,7 @@ from bot.pipeline.tag.bodies import SHARED, find_bodies
 from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.countries import find_countries
 from bot.pipeline.tag.gazetteer import Entry, Gazetteer, resolve_overlaps
-from bot.pipeline.tag.relevance import OFFICIAL_OUTCOME, judge
+from bot.pipeline.tag.relevance import COURT, OFFICIAL_OUTCOME, judge
 from bot.pipeline.tag.text import Lemmatiser, alias_tokens, tokenise
 
 # The body behind an election's official turnout and results.
@@ -91,8 +91,8 @@ class Tagger:
         if relevant:
             # Bodies are tagged in their election role only: an irrelevant item has none.
             bodies, body_evidence = find_bodies(ctx, self._parents, self._shared, self._observing)
-            if not bodies and why is not None and why.rule == OFFICIAL_OUTCOME:
-                # Turnout and results are the election authority's figures.
+            if not bodies and why is not None and why.rule == OFFICIAL_OUTCOME and not ctx.item_has(COURT):
+                # Turnout and results are the election authority's figures, unless a court proclaims them.
                 bodies, body_evidence = (
                     (ELECTION_AUTHORITY,),
                     [Evidence(f"body:{ELECTION_AUTHORITY}", why.span, why.rule)],

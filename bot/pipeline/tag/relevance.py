@@ -34,7 +34,7 @@ from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.gazetteer import Match
 
 ELECTION, VOTE, OBSERVE, PUBLIC, INTERNAL, ASSESS = "election", "vote", "observe", "public", "internal", "assess"
-OUTCOME, SURVEY = "outcome", "survey"
+OUTCOME, SURVEY, COURT = "outcome", "survey", "court"
 OFFICIAL_OUTCOME = "official-outcome"
 # The headline and the lead's first sentence.
 HEADLINE_AND_LEAD = (0, 1)

@@ -121,8 +121,8 @@ class ConflictRules:
         self.new = new
         self.families_of = vocab.families
         self.families = vocab.families(new.bodies)
-        self.context_bodies = vocab.context_bodies
-        self.title_families = vocab.families(new.title_bodies) - vocab.context_bodies
+        self.actors_of = vocab.actors
+        self.title_actors = vocab.actors(new.title_bodies)
 
     def reason(self, old: Fingerprint) -> str | None:
         """Why the new item cannot be in a story that holds ``old`` (None when nothing contradicts)."""
@@ -142,20 +142,19 @@ class ConflictRules:
         outline_conflict = _outline_conflict(new, old.relevant, old.countries)
         if outline_conflict:
             return outline_conflict
-        if self.families and old.bodies:
+        if old.bodies:
             old_families = self.families_of(old.bodies)
-            if old_families and self.families.isdisjoint(old_families):
-                return "bodies"
-        # A headline naming an actor the other text never names ("SCO mission: ..." against a text
-        # naming the CIS alone); a joint mission's partners ("PACE observers", "ODIHR") are each
-        # named in the other's text.
-        if self.title_families and old.bodies:
-            old_families = self.families_of(old.bodies)
-            if old_families and self.title_families.isdisjoint(old_families):
-                return "headline bodies"
-        if self.families and old.title_bodies:
-            old_title_families = self.families_of(old.title_bodies) - self.context_bodies
-            if old_title_families and old_title_families.isdisjoint(self.families):
+            if old_families:
+                if self.families and self.families.isdisjoint(old_families):
+                    return "bodies"
+                # A headline naming an actor the other text never names ("SCO mission: ..." against a
+                # text naming the CIS alone); a joint mission's partners ("PACE observers", "ODIHR")
+                # are each named in the other's text.
+                if self.title_actors and self.title_actors.isdisjoint(old_families):
+                    return "headline bodies"
+        if old.title_bodies and self.families:
+            old_title_actors = self.actors_of(old.title_bodies)
+            if old_title_actors and old_title_actors.isdisjoint(self.families):
                 return "headline bodies"
         if new.percents and old.percents and new.percents.isdisjoint(old.percents):
             return "percentages"
@@ -281,7 +280,7 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
     score = 0.0
     # By family: a wire copy that says "OSCE observers" and the press release of ODIHR name one actor.
     # The families of each body set are kept by the vocabulary; context bodies are their own family.
-    specific = (vocab.families(new.bodies) & vocab.families(old.bodies)) - vocab.context_bodies
+    specific = vocab.actors(new.bodies) & vocab.actors(old.bodies)
     if specific:
         score += SHARED_BODY
     shared_figures = new.figures & old.figures
@@ -306,8 +305,7 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
     if not dated:
         score -= UNDATED_EXTRA
     if new.title_bodies and old.title_bodies:
-        new_actors = vocab.families(new.title_bodies) - vocab.context_bodies
-        old_actors = vocab.families(old.title_bodies) - vocab.context_bodies
+        new_actors, old_actors = vocab.actors(new.title_bodies), vocab.actors(old.title_bodies)
         if new_actors and old_actors and new_actors.isdisjoint(old_actors):
             score -= OTHER_HEADLINE_ACTOR
     return score

@@ -82,6 +82,7 @@ class Vocabulary:
     # Body families by body set, filled as sets are met: an item's bodies come from a few dozen known
     # ones, the same sets recur, and conflict checks ask for them hundreds of times per stored item.
     _families: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
+    _actors: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def families(self, bodies: frozenset[str]) -> frozenset[str]:
         """The families of ``bodies`` (a body outside every family is its own), neutral bodies left out."""
@@ -89,6 +90,13 @@ class Vocabulary:
         if found is None:
             found = frozenset(self.body_families.get(body, body) for body in bodies - self.neutral_bodies)
             self._families[bodies] = found
+        return found
+
+    def actors(self, bodies: frozenset[str]) -> frozenset[str]:
+        """The families of ``bodies`` that tell one actor from another (context bodies left out)."""
+        found = self._actors.get(bodies)
+        if found is None:
+            found = self._actors[bodies] = self.families(bodies) - self.context_bodies
         return found
 
     def kinds_in(self, text: str) -> frozenset[str]:

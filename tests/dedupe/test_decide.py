@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -545,6 +546,7 @@ def test_text_features_survive_translation() -> None:
         "3400",
     }
     assert numbers(fold("более 1,2 тыс. наблюдателей"), vocab)[0] == {"1200"}
+    assert numbers(fold("87,28 % за кандидата"), vocab)[1] & numbers(fold("87.3 percent"), vocab)[1]
     found, without_dates = find_dates(fold("on 26 April; April 26; 26 апреля; 26 avril; 26 de abril"), vocab)
     assert found == {(4, 26)}
     assert without_dates == "on  ;  ;  ;  ;  "
@@ -575,6 +577,10 @@ def test_figures_are_read_as_the_lookbehind_first_pattern_reads_them(text: str) 
         value = f"{int(digits)}.{match[2]}" if match[2] else str(int(digits))
         if not (match[1].isdigit() and re.match(r"^(19|20)\d\d$", value)):
             figures.add(value)
+        if match[2] and len(match[2]) == 2:
+            rounded = Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            if rounded != int(rounded):
+                figures.add(str(rounded))
     assert numbers(text, vocab)[0] == figures
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -104,6 +104,12 @@ def _number_value(integer: str, fraction: str | None) -> str:
     return f"{int(digits)}.{fraction}" if fraction else str(int(digits))
 
 
+def _one_decimal(value: str) -> str | None:
+    # None when rounding reaches a whole number: "12.04" read as "12" would match counts of people.
+    rounded = Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return None if rounded == rounded.to_integral_value() else str(rounded)
+
+
 def _thousands(value: str) -> str:
     thousands = Decimal(value) * 1000
     return str(int(thousands)) if thousands == thousands.to_integral_value() else str(thousands.normalize())
@@ -113,7 +119,7 @@ def numbers(without_dates: str, vocabulary: Vocabulary) -> tuple[frozenset[str],
     """(figures, percentages) in folded text whose dates ``find_dates`` blanked out, years left out.
 
     Figures are normalised across conventions: "10,120" = "10.120" = "10 120" = "10120", "67,4" = "67.4",
-    "3,4 mil" = "3400", "mil" = "1000".
+    "3,4 mil" = "3400", "mil" = "1000"; a two-decimal figure is also read rounded to one ("87.28", "87.3").
     Day numbers of dates ("26 April") and years say when, not what, and are compared as dates.
     """
     figures: set[str] = set()
@@ -130,9 +136,15 @@ def numbers(without_dates: str, vocabulary: Vocabulary) -> tuple[frozenset[str],
             value = _thousands(value)
         elif match[1].isdigit() and _YEAR.match(value):
             continue
+        # "87.28" is also read as "87.3": another report of the same count may round it.
+        rounded = _one_decimal(value) if match[2] and len(match[2]) == 2 else None
         if vocabulary.percent_pattern.match(without_times, match.end()):
             percents.add(value)
+            if rounded:
+                percents.add(rounded)
         figures.add(value)
+        if rounded:
+            figures.add(rounded)
     if vocabulary.lone_thousand_pattern.search(without_times):
         figures.add("1000")
     return frozenset(figures), frozenset(percents)

@@ -131,7 +131,7 @@ class ConflictRules:
             return found
         new = self.new
         dated = not (new.published_is_fallback or old.published_is_fallback)
-        if dated and abs(new.published - old.published) > _STORY_SPAN:
+        if dated and days_between(new, old) > STORY_SPAN_DAYS:
             # Bounds chains of links: a story is one event's coverage, not a running thread.
             return "time"
         return None

@@ -234,16 +234,22 @@ def _plain(text: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", text))
 
 
+# Country names differ between a language's regions ("Roménia" in Portugal and Africa, "Romênia" in
+# Brazil; "Irão", "Quénia"): the regional names are read too.
+REGIONAL_LOCALES = {"pt": ("pt_PT",), "es": ("es_419",)}
+
+
 def _seed_countries(langs: tuple[str, ...]) -> tuple[dict[str, str], list[CountryAlias]]:
     """English labels and names in every language for every ISO 3166-1 country, from CLDR and ISO."""
-    territories = {lang: Locale.parse(lang).territories for lang in {"en", *langs}}
+    locales = {"en", *langs, *(regional for lang in langs for regional in REGIONAL_LOCALES.get(lang, ()))}
+    territories = {locale: Locale.parse(locale).territories for locale in locales}
     labels: dict[str, str] = {}
     aliases: list[CountryAlias] = []
     owners: dict[str, set[str]] = {}
     per_code: dict[str, list[str]] = {}
     for country in pycountry.countries:
         code = country.alpha_2
-        raw = [territories[lang].get(code) for lang in langs]
+        raw = [names.get(code) for locale, names in sorted(territories.items()) if locale != "en" or "en" in langs]
         raw += [getattr(country, attr, None) for attr in ("name", "official_name", "common_name")]
         labels[code] = territories["en"].get(code) or country.name
         for name in raw:

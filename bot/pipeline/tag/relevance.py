@@ -86,8 +86,18 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
 
 def _observed_election(ctx: ItemContext) -> bool:
     # Observers and an election in one sentence: "student organisations" met by a pre-election
-    # mission do not make the election a students' vote.
-    return any(ctx.sentence_has(s, OBSERVE) and ctx.sentence_has(s, ELECTION) for s in ctx.terms_by_sentence)
+    # mission do not make the election a students' vote. A federation's own "commission
+    # overseeing electoral operations" observes nothing public.
+    return any(
+        ctx.sentence_has(s, OBSERVE) and ctx.sentence_has(s, ELECTION) and not _internal_oversight(ctx, s)
+        for s in ctx.terms_by_sentence
+    )
+
+
+def _internal_oversight(ctx: ItemContext, sentence: int) -> bool:
+    internal = ctx.first_term(INTERNAL, sentence)
+    observe = ctx.first_term(OBSERVE, sentence)
+    return internal is not None and observe is not None and internal.first > observe.first
 
 
 def _election_body(bodies: list[Match], roles: Mapping[str, str]) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.pipeline.dedupe.literals import ShortcutPattern, required_substrings
+from bot.pipeline.dedupe.literals import ShortcutPattern, required_substring_groups, required_substrings
 from bot.pipeline.dedupe.vocabulary import KindFinder, default_vocabulary, trie_alternation
 
 
@@ -64,6 +64,16 @@ def test_a_match_always_contains_a_required_substring(pieces: list[str], texts: 
         match = compiled.search(text)
         if match and substrings:
             assert any(substring in match.group() for substring in substrings), (pattern, text)
+
+
+def test_every_group_of_required_substrings_is_in_every_match() -> None:
+    pattern = r"\b(launch|deploy)(s|ed)?\b.{0,50}\b(missions?|observers)"
+    groups = required_substring_groups(pattern, 2)
+    assert set(groups) == {("launch", "deploy"), ("mission", "observers")}
+    assert required_substrings(pattern) == groups[0]
+    finder = KindFinder([("opened", pattern)])
+    assert finder.find("the union deployed observers") == {"opened"}
+    assert finder.find("observers only, no verb") == frozenset()
 
 
 def test_kind_finder_searches_unanchored_and_anchored_patterns() -> None:

@@ -32,6 +32,16 @@ def required_substrings(pattern: str) -> tuple[str, ...]:
     most texts. For a case-insensitive pattern ("(?i)" at its start) the substrings are given in
     lower case and are to be looked for in ``text.lower()``.
     """
+    groups = required_substring_groups(pattern, 1)
+    return groups[0] if groups else ()
+
+
+def required_substring_groups(pattern: str, most: int) -> tuple[tuple[str, ...], ...]:
+    """Up to ``most`` of the candidates ``required_substrings`` chooses from, best first.
+
+    Every match contains a substring of each group, so a text lacking any one group cannot match:
+    "launch|deploy … mission|observers" is searched only where both a verb and a noun occur.
+    """
     flags = _GLOBAL_FLAGS.match(pattern)
     flag_letters = flags[1] if flags else ""
     if _UNREAD_FLAGS.intersection(flag_letters):
@@ -58,9 +68,9 @@ def required_substrings(pattern: str) -> tuple[str, ...]:
             for candidate in usable
             if all(substring.isascii() and _CASE_UNSAFE.isdisjoint(substring) for substring in candidate)
         ]
-    if not usable:
-        return ()
-    return max(usable, key=lambda candidate: (min(map(len, candidate)), -len(candidate)))
+    # Best first; among equals the first read, as max() chose before groups were combined.
+    ranked = sorted(dict.fromkeys(usable), key=lambda group: (min(map(len, group)), -len(group)), reverse=True)
+    return tuple(ranked[:most])
 
 
 class ShortcutPattern:

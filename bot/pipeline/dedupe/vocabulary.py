@@ -16,45 +16,61 @@ from typing import Any
 import ahocorasick
 import yaml
 
-from bot.pipeline.dedupe.literals import ShortcutPattern, required_substrings
+from bot.pipeline.dedupe.literals import ShortcutPattern, required_substring_groups
 from bot.pipeline.dedupe.text import fold, strip_accents
 
 EVENTS_FILE = Path(__file__).resolve().parent.parent.parent / "knowledge" / "events.yaml"
 
 
+# Substring groups a pattern's text must all hold before the pattern is searched: two rule out most
+# texts (a verb and a noun), more make the automaton's pass longer than the searches they save.
+REQUIRED_GROUPS = 2
+
+
 class KindFinder:
     """Finds the event kinds a folded text names, searching only patterns that can match there.
 
-    A pattern is searched only when the text holds one of the substrings that all its matches
-    contain (see ``literals``); one Aho-Corasick pass finds those for every pattern at once. Most
-    texts then need a few regex searches instead of one per kind, each of which tried every
-    alternative of the kind at every word boundary.
+    A pattern is searched only when the text holds a substring of each of (up to two) groups that
+    all its matches contain (see ``literals``); one Aho-Corasick pass finds those for every pattern
+    at once. Most texts then need a few regex searches instead of one per kind, each of which tried
+    every alternative of the kind at every word boundary.
     """
 
     def __init__(self, patterns: Iterable[tuple[str, str]]) -> None:
         self.patterns = tuple((kind, re.compile(pattern)) for kind, pattern in patterns)
-        indexes_by_substring: dict[str, list[int]] = {}
+        keys_by_substring: dict[str, list[tuple[int, int]]] = {}
         always: list[int] = []
+        groups_needed: list[int] = []
         for index, (_, pattern) in enumerate(self.patterns):
-            substrings = required_substrings(pattern.pattern)
-            for substring in substrings:
-                indexes_by_substring.setdefault(substring, []).append(index)
-            if not substrings:
+            best, *others = required_substring_groups(pattern.pattern, REQUIRED_GROUPS) or ((),)
+            # A further group of short substrings ("de", " a ") is found in every text: it costs
+            # automaton hits and rules nothing out.
+            groups = [group for group in (best, *others) if group and (group is best or min(map(len, group)) >= 4)]
+            groups_needed.append(len(groups))
+            for group_number, group in enumerate(groups):
+                for substring in group:
+                    keys_by_substring.setdefault(substring, []).append((index, group_number))
+            if not groups:
                 always.append(index)
         self._always = tuple(always)
+        self._groups_needed = tuple(groups_needed)
         self._automaton: Any = None
-        if indexes_by_substring:
+        if keys_by_substring:
             self._automaton = ahocorasick.Automaton()
-            for substring, indexes in indexes_by_substring.items():
-                self._automaton.add_word(substring, tuple(indexes))
+            for substring, keys in keys_by_substring.items():
+                self._automaton.add_word(substring, tuple(keys))
             self._automaton.make_automaton()
 
     def find(self, text: str) -> frozenset[str]:
         """The kinds of the patterns that match somewhere in ``text``."""
-        candidates = set(self._always)
+        candidates = list(self._always)
         if self._automaton is not None:
-            for _, indexes in self._automaton.iter(text):
-                candidates.update(indexes)
+            groups_found: dict[int, set[int]] = {}
+            for _, keys in self._automaton.iter(text):
+                for index, group_number in keys:
+                    groups_found.setdefault(index, set()).add(group_number)
+            needed = self._groups_needed
+            candidates += [index for index, groups in groups_found.items() if len(groups) == needed[index]]
         found: set[str] = set()
         for index in candidates:
             kind, pattern = self.patterns[index]

@@ -22,7 +22,7 @@ def body_matches(ctx: ItemContext) -> list[Match]:
 def _not_acting(ctx: ItemContext, m: Match) -> bool:
     # "member of | the | European Parliament": the cue ends one or two tokens before the name;
     # "European Parliament elections": the cue starts with it.
-    return any("not_acting" in ctx.term_at.get(i, ()) for i in (m.first - 1, m.first - 2, m.first))
+    return ctx.term_at_any("not_acting", (m.first - 1, m.first - 2, m.first))
 
 
 def find_bodies(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -39,6 +40,11 @@ class ItemContext:
             for i in range(m.first, m.last + 1):
                 at[i].add(m.entry.kind)
         return dict(at)
+
+    def term_at_any(self, kind: str, positions: Iterable[int]) -> bool:
+        """Whether a term of category ``kind`` covers a word at one of ``positions``."""
+        at = self.term_at
+        return any(kind in at.get(i, ()) for i in positions)
 
     def sentence_has(self, sentence: int, kind: str) -> bool:
         """Whether a term of category ``kind`` occurs in ``sentence``."""

@@ -130,7 +130,7 @@ def _foreign(ctx: ItemContext, m: Match, countries_in_sentence: int) -> bool:
     cue = ctx.first_term("foreign", m.sentence)
     if cue is None:
         return False
-    if m.first > cue.first and any("voting_for" in ctx.term_at.get(i, ()) for i in (m.first - 1, m.first - 2)):
+    if m.first > cue.first and ctx.term_at_any("voting_for", (m.first - 1, m.first - 2)):
         # "overseas voting for (the) Moldovan election": the country voted for is the subject.
         return False
     return countries_in_sentence >= 2 or m.first > cue.first
@@ -139,5 +139,4 @@ def _foreign(ctx: ItemContext, m: Match, countries_in_sentence: int) -> bool:
 def _qualifies_person(ctx: ItemContext, m: Match) -> bool:
     # "the Dutch head of mission": a person word right after the demonym (within two tokens).
     # French and Spanish put the adjective after the noun ("un député français"): both sides count.
-    at = ctx.term_at
-    return any("person" in at.get(i, ()) for i in (m.first - 2, m.first - 1, m.last + 1, m.last + 2))
+    return ctx.term_at_any("person", (m.first - 2, m.first - 1, m.last + 1, m.last + 2))

@@ -10,6 +10,7 @@ A fingerprint holds two kinds of evidence:
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import sys
@@ -122,12 +123,10 @@ class Fingerprint:
     def search_days(self) -> tuple[int, int] | None:
         """The range of index days where reports of the same event are looked up (None: nowhere)."""
         if self.published_is_fallback:
-            days = [*self.event_days, *(self.undated_window or ())]
-            return (
-                (min(days) - SEARCH_DAYS if self.undated_window else min(days), max(days) + SEARCH_DAYS)
-                if days
-                else None
-            )
+            event_days, window = self.event_days, self.undated_window
+            if window:
+                return (min(window[0], *event_days) - SEARCH_DAYS, max(window[1], *event_days) + SEARCH_DAYS)
+            return (min(event_days), max(event_days) + SEARCH_DAYS) if event_days else None
         return (self.day - SEARCH_DAYS, self.day + SEARCH_DAYS)
 
     @property
@@ -230,16 +229,19 @@ def undated_windows(items: Sequence[Item]) -> list[tuple[int, int] | None]:
     newest_first = all(a >= b for a, b in itertools.pairwise(days))
     if not dated or not (newest_first or all(a <= b for a, b in itertools.pairwise(days))):
         return [None] * len(items)
+    positions = [position for position, _ in dated]
     windows: list[tuple[int, int] | None] = []
     for index, item in enumerate(items):
         if not item.published_is_fallback:
             windows.append(None)
             continue
-        above = [day for position, day in dated if position < index][-1:]
-        below = [day for position, day in dated if position > index][:1]
+        # The nearest dated items above and below this one in the feed.
+        below_at = bisect.bisect(positions, index)
+        above = days[below_at - 1] if below_at else None
+        below = days[below_at] if below_at < len(days) else None
         newer, older = (above, below) if newest_first else (below, above)
-        newer_day = newer[0] if newer else _day_of(item)
-        older_day = older[0] if older else newer_day - BAND_SEARCH_DAYS
+        newer_day = _day_of(item) if newer is None else newer
+        older_day = newer_day - BAND_SEARCH_DAYS if older is None else older
         windows.append((min(older_day, newer_day), newer_day))
     return windows
 

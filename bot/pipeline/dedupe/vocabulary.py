@@ -25,6 +25,8 @@ EVENTS_FILE = Path(__file__).resolve().parent.parent.parent / "knowledge" / "eve
 # Substring groups a pattern's text must all hold before the pattern is searched: two rule out most
 # texts (a verb and a noun), more make the automaton's pass longer than the searches they save.
 REQUIRED_GROUPS = 2
+# The shortest substring a group after the best one may hold.
+FURTHER_GROUP_LETTERS = 4
 
 
 class KindFinder:
@@ -42,10 +44,10 @@ class KindFinder:
         always: list[int] = []
         groups_needed: list[int] = []
         for index, (_, pattern) in enumerate(self.patterns):
-            best, *others = required_substring_groups(pattern.pattern, REQUIRED_GROUPS) or ((),)
+            groups = required_substring_groups(pattern.pattern, REQUIRED_GROUPS)
             # A further group of short substrings ("de", " a ") is found in every text: it costs
             # automaton hits and rules nothing out.
-            groups = [group for group in (best, *others) if group and (group is best or min(map(len, group)) >= 4)]
+            groups = groups[:1] + tuple(group for group in groups[1:] if min(map(len, group)) >= FURTHER_GROUP_LETTERS)
             groups_needed.append(len(groups))
             for group_number, group in enumerate(groups):
                 for substring in group:

@@ -23,6 +23,7 @@ from bot.pipeline.dedupe import (
     undated_windows,
 )
 from bot.pipeline.dedupe.decide import OTHER_HEADLINE_ACTOR
+from bot.pipeline.dedupe.features import SEARCH_DAYS
 from bot.pipeline.dedupe.minhash import shingles
 from bot.pipeline.dedupe.text import find_dates, fold, name_key, names, numbers
 from bot.pipeline.dedupe.vocabulary import default_vocabulary
@@ -522,6 +523,8 @@ def test_undated_repost_naming_no_date_joins_the_story_its_feed_neighbours_frame
     day = T0.date().toordinal()
     framed = fingerprint(repost, undated_window=(day - 3, day + 1))
     assert framed.event_days == ()
+    assert framed.search_days == (day - 3 - SEARCH_DAYS, day + 1 + SEARCH_DAYS)
+    assert framed.index_days == ()
     assert choose_story(framed, [Candidate(1, 1, fingerprint(PRELIM))]) == 1
     months_away = fingerprint(repost, undated_window=(day + 90, day + 95))
     assert choose_story(months_away, [Candidate(1, 1, fingerprint(PRELIM))]) is None

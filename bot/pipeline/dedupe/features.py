@@ -125,7 +125,7 @@ class Fingerprint:
         if self.published_is_fallback:
             event_days, window = self.event_days, self.undated_window
             if window:
-                return (min(window[0], *event_days) - SEARCH_DAYS, max(window[1], *event_days) + SEARCH_DAYS)
+                return (min((window[0], *event_days)) - SEARCH_DAYS, max((window[1], *event_days)) + SEARCH_DAYS)
             return (min(event_days), max(event_days) + SEARCH_DAYS) if event_days else None
         return (self.day - SEARCH_DAYS, self.day + SEARCH_DAYS)
 

@@ -241,15 +241,16 @@ REGIONAL_LOCALES = {"pt": ("pt_PT",), "es": ("es_419",)}
 
 def _seed_countries(langs: tuple[str, ...]) -> tuple[dict[str, str], list[CountryAlias]]:
     """English labels and names in every language for every ISO 3166-1 country, from CLDR and ISO."""
-    locales = {"en", *langs, *(regional for lang in langs for regional in REGIONAL_LOCALES.get(lang, ()))}
-    territories = {locale: Locale.parse(locale).territories for locale in locales}
+    # Sorted: when two locales spell a name alike but for case, the first one read is kept.
+    name_locales = sorted({*langs, *(regional for lang in langs for regional in REGIONAL_LOCALES.get(lang, ()))})
+    territories = {locale: Locale.parse(locale).territories for locale in {"en", *name_locales}}
     labels: dict[str, str] = {}
     aliases: list[CountryAlias] = []
     owners: dict[str, set[str]] = {}
     per_code: dict[str, list[str]] = {}
     for country in pycountry.countries:
         code = country.alpha_2
-        raw = [names.get(code) for locale, names in sorted(territories.items()) if locale != "en" or "en" in langs]
+        raw = [territories[locale].get(code) for locale in name_locales]
         raw += [getattr(country, attr, None) for attr in ("name", "official_name", "common_name")]
         labels[code] = territories["en"].get(code) or country.name
         for name in raw:

@@ -11,8 +11,8 @@ Rules, in order:
 2. observation-of-election: one sentence names both observing and an election (or a vote, in an
    item that names an election elsewhere).
 3. electoral-body: a body that exists to run or observe elections (election commission, citizen
-   observers, EU EOM, IFES...) and an election word or a vote anywhere in the item outside the
-   body's own name ("Junta Central Electoral" issuing birth certificates is not about an election).
+   observers, EU EOM, IFES...) and an election word, a vote or candidates anywhere in the item outside
+   the body's own name ("Junta Central Electoral" issuing birth certificates is not about an election).
 4. official-outcome: turnout or results in the headline or lead of an item naming an election, with
    no opinion poll in sight: an election authority's figures, even where it is not named.
 5. body-assesses-election: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence that
@@ -34,6 +34,9 @@ from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.gazetteer import Match
 
 ELECTION, VOTE, OBSERVE, PUBLIC, INTERNAL, ASSESS = "election", "vote", "observe", "public", "internal", "assess"
+CANDIDACY = "candidacy"
+# What makes an election body's mention about an election: an election word, a vote or candidates.
+_ELECTORAL_CONTEXT = (ELECTION, VOTE, CANDIDACY)
 OUTCOME, SURVEY, COURT = "outcome", "survey", "court"
 OFFICIAL_OUTCOME = "official-outcome"
 # The headline and the lead's first sentence.
@@ -53,7 +56,7 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
         cue = ctx.first_term(INTERNAL)
         return False, Evidence("irrelevant", ctx.text(cue) if cue else "", "internal-vote")
     strong = ctx.item_has(ELECTION)
-    if not strong and not ctx.item_has(VOTE):
+    if not strong and not ctx.item_has(VOTE) and not ctx.item_has(CANDIDACY):
         return False, None
     for sentence in sorted(ctx.terms_by_sentence):
         if ctx.sentence_has(sentence, OBSERVE):
@@ -114,5 +117,5 @@ def _election_word_outside(ctx: ItemContext, bodies: list[Match]) -> bool:
     # certificates or identity cards is doing civil-registry work.
     inside = {i for m in bodies for i in range(m.first, m.last + 1)}
     return any(
-        m.entry.kind in (ELECTION, VOTE) and not inside.issuperset(range(m.first, m.last + 1)) for m in ctx.terms
+        m.entry.kind in _ELECTORAL_CONTEXT and not inside.issuperset(range(m.first, m.last + 1)) for m in ctx.terms
     )

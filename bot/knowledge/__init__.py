@@ -9,6 +9,7 @@ language or a body is a data change.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,8 @@ LANGS = languages(KNOWLEDGE_DIR)
 # Mention types of a country, from the most to the least direct.
 NAME, DEMONYM, CAPITAL, INSTITUTION, SEAT = "name", "demonym", "capital", "institution", "seat"
 _PAREN = re.compile(r"\s*\(([^)]*)\)")
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
+MIN_UNACCENTED = 5
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class Knowledge:
             for key, kind in (("names", NAME), ("demonyms", DEMONYM), ("capitals", CAPITAL)):
                 aliases.extend(CountryAlias(a, code, kind) for a in extra.get(key) or [])
         aliases.extend(CountryAlias(a, "", SEAT) for a in cdata.get("seats") or [])
+        aliases.extend(_unaccented(aliases, {str(x).casefold() for x in cdata.get("not_unaccented") or []}))
         bodies = {}
         bdata = _read(root / "bodies.yaml")
         for bid, b in (bdata.get("bodies") or {}).items():
@@ -246,7 +250,10 @@ def _seed_countries(langs: tuple[str, ...]) -> tuple[dict[str, str], list[Countr
     territories = {locale: Locale.parse(locale).territories for locale in {"en", *name_locales}}
     labels: dict[str, str] = {}
     aliases: list[CountryAlias] = []
+    # A country's own name outranks a name in another's parentheses: "RAE de Hong Kong (China)"
+    # does not make "China" shared.
     owners: dict[str, set[str]] = {}
+    owners_in_parentheses: dict[str, set[str]] = {}
     per_code: dict[str, list[str]] = {}
     for country in pycountry.countries:
         code = country.alpha_2
@@ -254,21 +261,41 @@ def _seed_countries(langs: tuple[str, ...]) -> tuple[dict[str, str], list[Countr
         raw += [getattr(country, attr, None) for attr in ("name", "official_name", "common_name")]
         labels[code] = territories["en"].get(code) or country.name
         for name in raw:
-            for variant in _variants(name):
-                owners.setdefault(variant.casefold(), set()).add(code)
+            for variant, in_parentheses in _variants(name):
+                (owners_in_parentheses if in_parentheses else owners).setdefault(variant.casefold(), set()).add(code)
                 per_code.setdefault(code, []).append(variant)
     for code, variants in per_code.items():
         seen: set[str] = set()
         for variant in variants:
+            key = variant.casefold()
             # A short form shared by two countries ("Korea", "Congo") names neither.
-            if variant.casefold() not in seen and len(owners[variant.casefold()]) == 1:
-                seen.add(variant.casefold())
+            if key not in seen and (owners.get(key) or owners_in_parentheses[key]) == {code}:
+                seen.add(key)
                 aliases.append(CountryAlias(variant, code, NAME))
     return labels, aliases
 
 
-def _variants(name: str | None) -> list[str]:
-    """'Myanmar (Burma)' → Myanmar, Burma; 'Bosnia & Herzegovina' → ... and ...; 'Iran, Islamic Republic of' → Iran."""
+def _unaccented(aliases: list[CountryAlias], exceptions: set[str]) -> list[CountryAlias]:
+    """The Latin-script aliases once more without their accents, as feeds often write them ("Cote
+    d'Ivoire", "Bogota", "Sao Tome"), unless that spelling already names something, is an exception
+    or is short enough to be a common word ("Seul", "Male")."""
+    taken = {a.alias.casefold() for a in aliases} | exceptions
+    out = []
+    for a in aliases:
+        if _CYRILLIC_LETTER.search(a.alias):
+            continue
+        plain = "".join(c for c in unicodedata.normalize("NFKD", a.alias) if not unicodedata.combining(c))
+        if len(plain) >= MIN_UNACCENTED and plain.casefold() not in taken:
+            taken.add(plain.casefold())
+            out.append(CountryAlias(plain, a.code, a.kind))
+    return out
+
+
+def _variants(name: str | None) -> list[tuple[str, bool]]:
+    """'Myanmar (Burma)' → Myanmar, Burma; 'Bosnia & Herzegovina' → ... and ...; 'Iran, Islamic Republic of' → Iran.
+
+    Each variant comes with whether it was written in parentheses.
+    """
     if not name:
         return []
     out = []
@@ -279,9 +306,9 @@ def _variants(name: str | None) -> list[str]:
         base = head.strip()
         # "Korea, Republic of" → "Republic of Korea" (the inverted ISO form is how text says it)
         if tail.strip().endswith(" of"):
-            out.append(f"{tail.strip()} {base}")
-    out.append(base)
-    out.extend(i.strip() for i in inner if len(i.strip()) > 3)
+            out.append((f"{tail.strip()} {base}", False))
+    out.append((base, False))
+    out.extend((i.strip(), True) for i in inner if len(i.strip()) > 3)
     if "&" in base:
-        out.append(base.replace("&", "and"))
-    return [o.replace("’", "'") for o in out if o]
+        out.append((base.replace("&", "and"), False))
+    return [(o.replace("’", "'"), in_parentheses) for o, in_parentheses in out if o]

@@ -30,6 +30,15 @@ def knowledge(tagger: Tagger) -> Knowledge:
         ("Astana", "KZ"),
         ("Norway", "NO"),
         ("Lima", "PE"),
+        ("Turkey", "TR"),
+        # A country's own name, not the one in another's parentheses ("RAE de Hong Kong (China)").
+        ("China", "CN"),
+        ("Hong Kong", "HK"),
+        # Accented names written without their accents.
+        ("Cote d'Ivoire", "CI"),
+        ("Sao Tome", "ST"),
+        ("Bogota", "CO"),
+        ("Republica Dominicana", "DO"),
     ],
 )
 def test_resolve_country(knowledge: Knowledge, term: str, code: str) -> None:
@@ -56,6 +65,9 @@ def test_resolve_body(knowledge: Knowledge, term: str, body: str) -> None:
 
 def test_unknown_terms(knowledge: Knowledge) -> None:
     assert knowledge.resolve_country("Atlantis") is None
+    # Unaccented spellings that are common words or other places stay unknown.
+    assert knowledge.resolve_country("Seul") is None
+    assert knowledge.resolve_country("San Jose") is None
     assert knowledge.resolve_body("nonsense") is None
 
 

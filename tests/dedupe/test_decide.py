@@ -345,7 +345,28 @@ KIND_EXAMPLES = [
     ("preliminary_statement", "ECOWAS mission: calm legislative elections in Benin"),
     ("final_results", "Guinée : le « oui » à 88,9 % selon la DGE"),
     ("preliminary_results", "La autoridad electoral da la victoria al presidente saliente"),
+    ("court_ruling", "Zambia's Constitutional Court dismisses the petition against the presidential result"),
+    ("court_ruling", "La Cour constitutionnelle valide l'élection présidentielle"),
+    ("court_ruling", "La Sala Constitucional anula la elección municipal"),
+    ("court_ruling", "O Tribunal Constitucional rejeita o recurso e valida as eleições"),
+    ("court_ruling", "Верховный суд отклонил жалобу на итоги выборов"),
+    ("election_called", "Commission announces 12 March polling date"),
+    ("election_called", "Les législatives fixées au 12 mars"),
+    ("election_called", "El CNE fija la fecha de las elecciones regionales"),
+    ("election_called", "Eleições autárquicas marcadas para 12 de outubro"),
+    ("election_called", "Выборы мэра назначены на 12 сентября"),
+    ("final_results", "Chile elects new president in run-off"),
+    ("final_results", "Uruguay elige nuevo presidente"),
+    ("preliminary_results", "Presidenciais: vai haver segunda volta a 8 de fevereiro"),
+    ("preliminary_statement", "Elections efficiently administered but lacking genuine competition"),
+    ("preliminary_statement", "Выборы хорошо организованы, но реальной конкуренции не было"),
 ]
+
+
+def test_an_election_authority_confirming_its_count_is_not_a_court_ruling() -> None:
+    kinds = default_vocabulary().kinds_in(fold("El Tribunal Supremo Electoral confirma los resultados oficiales"))
+    assert "final_results" in kinds
+    assert "court_ruling" not in kinds
 
 
 def test_headlines_leading_with_different_parts_of_one_announcement_are_not_different_events() -> None:

@@ -14,11 +14,14 @@ Rules, in order:
    observers, EU EOM, IFES...) and an election word, a vote or candidates anywhere in the item outside
    the body's own name ("Junta Central Electoral" issuing birth certificates is not about an election).
 4. official-outcome: turnout or results in the headline or lead of an item naming an election, with
-   no opinion poll in sight: an election authority's figures, even where it is not named.
-5. body-assesses-election: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence that
+   no opinion poll in sight and no markets in the headline: an election authority's figures, even
+   where it is not named.
+5. court-rules-on-election: a court upholds, annuls or rejects challenges to an election, in one
+   sentence that names the court, the ruling and the election (courts have no body tag).
+6. body-assesses-election: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence that
    names an election, in an item that reports an assessment (a legal opinion on an electoral
    code, a report).
-6. observer-mission-of-body: a general body's observers or mission ("CIS observer mission opens
+7. observer-mission-of-body: a general body's observers or mission ("CIS observer mission opens
    its headquarters") in an item that names an election elsewhere.
 Anything else (campaign rallies, opinion polls, ceasefire monitors, weather stations, a body named
 in passing next to an election) is not relevant: no rule fires.
@@ -37,7 +40,7 @@ ELECTION, VOTE, OBSERVE, PUBLIC, INTERNAL, ASSESS = "election", "vote", "observe
 CANDIDACY = "candidacy"
 # What makes an election body's mention about an election: an election word, a vote or candidates.
 _ELECTORAL_CONTEXT = (ELECTION, VOTE, CANDIDACY)
-OUTCOME, SURVEY, COURT = "outcome", "survey", "court"
+OUTCOME, SURVEY, COURT, RULING, MARKETS = "outcome", "survey", "court", "ruling", "markets"
 OFFICIAL_OUTCOME = "official-outcome"
 # The headline and the lead's first sentence.
 HEADLINE_AND_LEAD = (0, 1)
@@ -72,11 +75,15 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
                 return True, Evidence("relevant", m.span, "electoral-body")
     if not strong:
         return False, None
-    if not ctx.item_has(SURVEY):
+    if not ctx.item_has(SURVEY) and not ctx.sentence_has(0, MARKETS):
         for sentence in HEADLINE_AND_LEAD:
             outcome = ctx.first_term(OUTCOME, sentence)
             if outcome is not None:
                 return True, Evidence("relevant", ctx.text(outcome), OFFICIAL_OUTCOME)
+    for sentence in sorted(ctx.terms_by_sentence):
+        court = ctx.first_term(COURT, sentence)
+        if court is not None and ctx.sentence_has(sentence, RULING) and ctx.sentence_has(sentence, ELECTION):
+            return True, Evidence("relevant", ctx.text(court), "court-rules-on-election")
     if ctx.item_has(ASSESS):
         for m in bodies:
             if ctx.sentence_has(m.sentence, ELECTION):

@@ -360,7 +360,16 @@ KIND_EXAMPLES = [
     ("preliminary_results", "Presidenciais: vai haver segunda volta a 8 de fevereiro"),
     ("preliminary_statement", "Elections efficiently administered but lacking genuine competition"),
     ("preliminary_statement", "Выборы хорошо организованы, но реальной конкуренции не было"),
+    ("preliminary_statement", "AU mission urges the commission to speed up the count"),
+    ("preliminary_statement", "Observadores da UE apontam irregularidades na contagem"),
+    ("parallel_tally", "Экспресс-подсчёт: кандидат правящей партии лидирует"),
+    ("final_results", "Incumbent wins by a landslide, commission says"),
 ]
+
+
+def test_a_call_to_publish_results_is_not_their_publication() -> None:
+    kinds = default_vocabulary().kinds_in(fold("Observers urge the commission to publish results by polling station"))
+    assert not kinds & {"preliminary_results", "final_results"}
 
 
 def test_an_election_authority_confirming_its_count_is_not_a_court_ruling() -> None:

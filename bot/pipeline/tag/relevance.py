@@ -12,14 +12,15 @@ Rules, in order:
    item that names an election elsewhere).
 3. electoral-body: a body that exists to run or observe elections (election commission, citizen
    observers, EU EOM, IFES...) and an election word, a vote or candidates anywhere in the item outside
-   the body's own name ("Junta Central Electoral" issuing birth certificates is not about an election).
+   the body's own name ("Junta Central Electoral" issuing birth certificates is not about an election),
+   unless the headline is about civil-registry work and names no election.
 4. official-outcome: turnout or results in the headline or lead of an item naming an election, with
    no opinion poll in sight and no markets in the headline: an election authority's figures, even
    where it is not named.
 5. court-rules-on-election: a court upholds, annuls or rejects challenges to an election, in one
    sentence that names the court, the ruling and the election (courts have no body tag).
-6. body-assesses-election: a general body (OSCE, UN, OAS, Council of Europe...) in a sentence that
-   names an election, in an item that reports an assessment (a legal opinion on an electoral
+6. body-assesses-election: a body (OSCE, UN, OAS, Council of Europe...) in a sentence that names an
+   election outside the body's own name, in an item that reports an assessment (a legal opinion on an electoral
    code, a report).
 7. observer-mission-of-body: a general body's observers or mission ("CIS observer mission opens
    its headquarters") in an item that names an election elsewhere.
@@ -38,6 +39,7 @@ from bot.pipeline.tag.gazetteer import Match
 
 ELECTION, VOTE, OBSERVE, PUBLIC, INTERNAL, ASSESS = "election", "vote", "observe", "public", "internal", "assess"
 CANDIDACY = "candidacy"
+CIVIL_REGISTRY = "civil_registry"
 # What makes an election body's mention about an election: an election word, a vote or candidates.
 _ELECTORAL_CONTEXT = (ELECTION, VOTE, CANDIDACY)
 OUTCOME, SURVEY, COURT, RULING, MARKETS = "outcome", "survey", "court", "ruling", "markets"
@@ -69,7 +71,7 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
             obs = ctx.first_term(OBSERVE, sentence)
             if el is not None and obs is not None:
                 return True, Evidence("relevant", f"{ctx.text(obs)} … {ctx.text(el)}", "observation-of-election")
-    if _election_word_outside(ctx, bodies):
+    if _election_word_outside(ctx, bodies) and not _civil_registry_headline(ctx, bodies):
         for m in bodies:
             if roles.get(m.entry.value) == ELECTORAL:
                 return True, Evidence("relevant", m.span, "electoral-body")
@@ -80,13 +82,20 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
             outcome = ctx.first_term(OUTCOME, sentence)
             if outcome is not None:
                 return True, Evidence("relevant", ctx.text(outcome), OFFICIAL_OUTCOME)
+    inside_bodies = {i for m in bodies for i in range(m.first, m.last + 1)}
     for sentence in sorted(ctx.terms_by_sentence):
         court = ctx.first_term(COURT, sentence)
-        if court is not None and ctx.sentence_has(sentence, RULING) and ctx.sentence_has(sentence, ELECTION):
+        if (
+            court is not None
+            # "Tribunal Supremo Electoral" is an election authority, not a court.
+            and court.first not in inside_bodies
+            and ctx.sentence_has(sentence, RULING)
+            and _election_word_outside(ctx, bodies, sentence, kinds=(ELECTION,))
+        ):
             return True, Evidence("relevant", ctx.text(court), "court-rules-on-election")
     if ctx.item_has(ASSESS):
         for m in bodies:
-            if ctx.sentence_has(m.sentence, ELECTION):
+            if _election_word_outside(ctx, bodies, m.sentence, kinds=(ELECTION,)):
                 return True, Evidence("relevant", m.span, "body-assesses-election")
     for m in bodies:
         if ctx.sentence_has(m.sentence, OBSERVE):
@@ -119,10 +128,22 @@ def _election_body(bodies: list[Match], roles: Mapping[str, str]) -> bool:
     )
 
 
-def _election_word_outside(ctx: ItemContext, bodies: list[Match]) -> bool:
+def _election_word_outside(
+    ctx: ItemContext, bodies: list[Match], sentence: int | None = None, kinds: tuple[str, ...] = _ELECTORAL_CONTEXT
+) -> bool:
     # "Junta Central Electoral" names the body, not an election: a commission issuing birth
     # certificates or identity cards is doing civil-registry work.
     inside = {i for m in bodies for i in range(m.first, m.last + 1)}
     return any(
-        m.entry.kind in _ELECTORAL_CONTEXT and not inside.issuperset(range(m.first, m.last + 1)) for m in ctx.terms
+        m.entry.kind in kinds
+        and (sentence is None or m.sentence == sentence)
+        and not inside.issuperset(range(m.first, m.last + 1))
+        for m in ctx.terms
     )
+
+
+def _civil_registry_headline(ctx: ItemContext, bodies: list[Match]) -> bool:
+    # Many election bodies also keep the civil register or issue identity cards ("TSE shares its
+    # biometric data for the new ID card"): a headline about that work, naming no election, is not
+    # about one even when the lead mentions the electoral roll.
+    return ctx.sentence_has(0, CIVIL_REGISTRY) and not _election_word_outside(ctx, bodies, 0)

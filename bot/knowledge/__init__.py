@@ -93,6 +93,7 @@ class Knowledge:
             for key, kind in (("names", NAME), ("demonyms", DEMONYM), ("capitals", CAPITAL)):
                 aliases.extend(CountryAlias(a, code, kind) for a in extra.get(key) or [])
         aliases.extend(CountryAlias(a, "", SEAT) for a in cdata.get("seats") or [])
+        aliases.extend(_english_plurals(aliases))
         aliases.extend(_unaccented(aliases, {str(x).casefold() for x in cdata.get("not_unaccented") or []}))
         bodies = {}
         bdata = _read(root / "bodies.yaml")
@@ -273,6 +274,27 @@ def _seed_countries(langs: tuple[str, ...]) -> tuple[dict[str, str], list[Countr
                 seen.add(key)
                 aliases.append(CountryAlias(variant, code, NAME))
     return labels, aliases
+
+
+def _english_plurals(aliases: list[CountryAlias]) -> list[CountryAlias]:
+    """English demonyms as nouns for people ("Romanians", "Kazakhs", "Iraqis"): the lemmatiser leaves
+    capitalised words as they are."""
+    taken = {a.alias.casefold() for a in aliases}
+    out = []
+    for a in aliases:
+        word = a.alias
+        if (
+            a.kind == DEMONYM
+            and word[:1].isupper()
+            and word.isascii()
+            and word.isalpha()
+            and word[-1] in "nikh"
+            and not word.endswith(("ch", "sh"))
+            and f"{word}s".casefold() not in taken
+        ):
+            taken.add(f"{word}s".casefold())
+            out.append(CountryAlias(f"{word}s", a.code, DEMONYM))
+    return out
 
 
 def _unaccented(aliases: list[CountryAlias], exceptions: set[str]) -> list[CountryAlias]:

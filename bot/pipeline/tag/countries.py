@@ -56,11 +56,14 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
     lead_scores: dict[str, float] = {}
     people: dict[str, Match] = {}
     by_sentence = ctx.terms_by_sentence
+    demonym_ending_at = {m.last: code for code, kind, m in mentions if kind == DEMONYM}
     for code, kind, m in mentions:
         weight = BASE_WEIGHT.get(kind, 1.0)
         sentence = m.sentence
         if kind == DEMONYM and _qualifies_person(ctx, m):
             people.setdefault(code, m)
+            continue
+        if kind in (NAME, CAPITAL) and _residence_of_others(ctx, m, code, demonym_ending_at):
             continue
         in_sentence = len(per_sentence[sentence])
         if sentence == 0:
@@ -134,6 +137,20 @@ def _foreign(ctx: ItemContext, m: Match, countries_in_sentence: int) -> bool:
         # "overseas voting for (the) Moldovan election": the country voted for is the subject.
         return False
     return countries_in_sentence >= 2 or m.first > cue.first
+
+
+# "los rumanos de España", "les Portugais de France", "Moldovans in Italy", "молдаване в Италии".
+RESIDENCE_WORDS = frozenset({"in", "de", "d", "en", "em", "no", "na", "au", "aux", "в", "во"})
+
+
+def _residence_of_others(ctx: ItemContext, m: Match, code: str, demonym_ending_at: dict[int, str]) -> bool:
+    # A country right after another country's people and "in"/"de" is where they live: the diaspora
+    # votes in the other country's election.
+    before = m.first - 1
+    if before < 1 or ctx.tokens.key[before] not in RESIDENCE_WORDS:
+        return False
+    people = demonym_ending_at.get(before - 1)
+    return people is not None and people != code
 
 
 def _qualifies_person(ctx: ItemContext, m: Match) -> bool:

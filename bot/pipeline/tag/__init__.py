@@ -76,11 +76,13 @@ class Tagger:
         found_entities, found_terms = self._gazetteer.find(tokens, lang)
         ambiguous = self._ambiguous
         # Country names and cities are proper names, and so are the `ambiguous` ones of the data:
-        # lower-case "того", "india" or "turkey" are ordinary words.
+        # lower-case "того", "india" or "turkey" are ordinary words. So are national institutions'
+        # names: "participación ciudadana" in lower case is a policy, not the observer group.
         entities = resolve_overlaps(
             m
             for m in found_entities
             if not (m.span[:1].islower() and (m.entry.extra in _PROPER or m.span.casefold() in ambiguous))
+            and not (m.entry.kind == "body" and m.entry.extra and m.span.islower())
         )
         # Terms are not resolved: "observers from" (foreign) and "observers" (observe) both count.
         ctx = ItemContext(tokens, entities, found_terms)

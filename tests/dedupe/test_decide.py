@@ -364,6 +364,8 @@ KIND_EXAMPLES = [
     ("preliminary_statement", "Observadores da UE apontam irregularidades na contagem"),
     ("parallel_tally", "Экспресс-подсчёт: кандидат правящей партии лидирует"),
     ("final_results", "Incumbent wins by a landslide, commission says"),
+    ("needs_assessment", "Needs assessment mission recommends deploying a full observation mission"),
+    ("election_called", "ЦИК представил дорожную карту подготовки к выборам"),
 ]
 
 
@@ -584,6 +586,14 @@ def test_text_features_survive_translation() -> None:
     assert found == {(4, 26)}
     assert without_dates == "on  ;  ;  ;  ;  "
     assert numbers(find_dates(fold("67 observers arrived on 26 April 2026"), vocab)[1], vocab) == ({"67"}, set())
+    # Both ends of a range are dates, and neither is a figure; a number that cannot be a day stays one.
+    for text in ("12–14 сентября", "September 12-14", "du 12 au 14 septembre", "del 12 al 14 de septiembre"):
+        found, without_dates = find_dates(fold(text), vocab)
+        assert found == {(9, 12), (9, 14)}, text
+        assert numbers(without_dates, vocab) == (set(), set()), text
+    found, without_dates = find_dates(fold("turnout 56 and 14 April"), vocab)
+    assert found == {(4, 14)}
+    assert numbers(without_dates, vocab)[0] == {"56"}
     assert names("Observers in Bishkek met ISFED. Turnout rose.") == {name_key("Bishkek"), name_key("ISFED")}
     assert name_key("Bishkek") == name_key("Бишкеке")
     assert name_key("Yerevan") == name_key("Ереван")

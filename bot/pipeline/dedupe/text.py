@@ -153,17 +153,18 @@ def numbers(without_dates: str, vocabulary: Vocabulary) -> tuple[frozenset[str],
 def find_dates(folded: str, vocabulary: Vocabulary) -> tuple[frozenset[tuple[int, int]], str]:
     """(month, day) of every date in folded text, and the text with each date replaced by a space.
 
-    Dates: "26 april", "april 26", "26 апреля", "26 de abril". The blanked text is where
+    Dates: "26 april", "april 26", "26 апреля", "26 de abril", and both ends of ranges ("12-14 september").
+    The blanked text is where
     ``numbers`` reads figures, so that day numbers do not count as figures.
     """
     found: set[tuple[int, int]] = set()
     pieces: list[str] = []
     start = 0
     for match in vocabulary.date_pattern.finditer(folded):
-        day = int(match["day"] or match["day2"])
         month = vocabulary.months[match["month"] or match["month2"]]
-        if 1 <= day <= 31:
-            found.add((month, day))
+        for day in (match["day"] or match["day2"], match["last"] or match["last2"]):
+            if day:
+                found.add((month, int(day)))
         pieces.append(folded[start : match.start()])
         start = match.end()
     if not pieces:

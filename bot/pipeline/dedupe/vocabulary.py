@@ -157,9 +157,14 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
     )
     months = {fold(str(name)): int(month) for month, names in data["months"].items() for name in names}
     month_names = trie_alternation(months)
+    # A range names its first and last day: "12–14 сентября", "du 12 au 14 septembre", "September 12-14",
+    # "17 e 18 de janeiro".
+    ordinal = "(?:st|nd|rd|th|er)?"
+    day = r"(?:3[01]|[12]\d|0?[1-9])"
+    to = r"\s*(?:[-–—]|to|and|et|au|al|a|e|y|и|по)\s*"
     date_pattern = re.compile(
-        rf"\b(?:(?P<day>\d{{1,2}})(?:st|nd|rd|th|er)?\s+(?:de\s+)?(?P<month>{month_names})\b"
-        rf"|(?P<month2>{month_names})\b\.?\s+(?P<day2>\d{{1,2}})(?!\d))"
+        rf"\b(?:(?P<day>{day}){ordinal}(?:{to}(?P<last>{day}){ordinal})?\s+(?:de\s+)?(?P<month>{month_names})\b"
+        rf"|(?P<month2>{month_names})\b\.?\s+(?P<day2>{day})(?:{to}(?P<last2>{day})\b)?(?!\d))"
     )
     percent_words = "|".join(re.escape(word) for word in data["percent_words"])
     percent_pattern = re.compile(rf"\s?(?:{percent_words})")

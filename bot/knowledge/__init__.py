@@ -288,6 +288,7 @@ def _english_plurals(aliases: list[CountryAlias]) -> list[CountryAlias]:
             and word[:1].isupper()
             and word.isascii()
             and word.isalpha()
+            # Romanian, Iraqi, Kazakh, Uzbek take an "s"; Dutch, Swiss and Chinese do not.
             and word[-1] in "nikh"
             and not word.endswith(("ch", "sh"))
             and f"{word}s".casefold() not in taken

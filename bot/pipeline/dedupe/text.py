@@ -154,8 +154,7 @@ def find_dates(folded: str, vocabulary: Vocabulary) -> tuple[frozenset[tuple[int
     """(month, day) of every date in folded text, and the text with each date replaced by a space.
 
     Dates: "26 april", "april 26", "26 апреля", "26 de abril", and both ends of ranges ("12-14 september").
-    The blanked text is where
-    ``numbers`` reads figures, so that day numbers do not count as figures.
+    The blanked text is where ``numbers`` reads figures, so that day numbers do not count as figures.
     """
     found: set[tuple[int, int]] = set()
     pieces: list[str] = []

@@ -71,7 +71,9 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
             obs = ctx.first_term(OBSERVE, sentence)
             if el is not None and obs is not None:
                 return True, Evidence("relevant", f"{ctx.text(obs)} … {ctx.text(el)}", "observation-of-election")
-    if _election_word_outside(ctx, bodies) and not _civil_registry_headline(ctx, bodies):
+    # Words inside a body's own name ("Junta Central Electoral") name the body, not an election.
+    inside_bodies = {i for m in bodies for i in range(m.first, m.last + 1)}
+    if _election_word_outside(ctx, inside_bodies) and not _civil_registry_headline(ctx, inside_bodies):
         for m in bodies:
             if roles.get(m.entry.value) == ELECTORAL:
                 return True, Evidence("relevant", m.span, "electoral-body")
@@ -82,7 +84,6 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
             outcome = ctx.first_term(OUTCOME, sentence)
             if outcome is not None:
                 return True, Evidence("relevant", ctx.text(outcome), OFFICIAL_OUTCOME)
-    inside_bodies = {i for m in bodies for i in range(m.first, m.last + 1)}
     for sentence in sorted(ctx.terms_by_sentence):
         court = ctx.first_term(COURT, sentence)
         if (
@@ -90,12 +91,12 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
             # "Tribunal Supremo Electoral" is an election authority, not a court.
             and court.first not in inside_bodies
             and ctx.sentence_has(sentence, RULING)
-            and _election_word_outside(ctx, bodies, sentence, kinds=(ELECTION,))
+            and _election_word_outside(ctx, inside_bodies, sentence, kinds=(ELECTION,))
         ):
             return True, Evidence("relevant", ctx.text(court), "court-rules-on-election")
     if ctx.item_has(ASSESS):
         for m in bodies:
-            if _election_word_outside(ctx, bodies, m.sentence, kinds=(ELECTION,)):
+            if _election_word_outside(ctx, inside_bodies, m.sentence, kinds=(ELECTION,)):
                 return True, Evidence("relevant", m.span, "body-assesses-election")
     for m in bodies:
         if ctx.sentence_has(m.sentence, OBSERVE):
@@ -129,11 +130,10 @@ def _election_body(bodies: list[Match], roles: Mapping[str, str]) -> bool:
 
 
 def _election_word_outside(
-    ctx: ItemContext, bodies: list[Match], sentence: int | None = None, kinds: tuple[str, ...] = _ELECTORAL_CONTEXT
+    ctx: ItemContext, inside: set[int], sentence: int | None = None, kinds: tuple[str, ...] = _ELECTORAL_CONTEXT
 ) -> bool:
     # "Junta Central Electoral" names the body, not an election: a commission issuing birth
     # certificates or identity cards is doing civil-registry work.
-    inside = {i for m in bodies for i in range(m.first, m.last + 1)}
     return any(
         m.entry.kind in kinds
         and (sentence is None or m.sentence == sentence)
@@ -142,8 +142,8 @@ def _election_word_outside(
     )
 
 
-def _civil_registry_headline(ctx: ItemContext, bodies: list[Match]) -> bool:
+def _civil_registry_headline(ctx: ItemContext, inside: set[int]) -> bool:
     # Many election bodies also keep the civil register or issue identity cards ("TSE shares its
     # biometric data for the new ID card"): a headline about that work, naming no election, is not
     # about one even when the lead mentions the electoral roll.
-    return ctx.sentence_has(0, CIVIL_REGISTRY) and not _election_word_outside(ctx, bodies, 0)
+    return ctx.sentence_has(0, CIVIL_REGISTRY) and not _election_word_outside(ctx, inside, 0)

@@ -26,7 +26,7 @@ from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.countries import find_countries
 from bot.pipeline.tag.gazetteer import Entry, Gazetteer, resolve_overlaps
 from bot.pipeline.tag.relevance import COURT, OFFICIAL_OUTCOME, judge
-from bot.pipeline.tag.text import Lemmatiser, alias_tokens, tokenise
+from bot.pipeline.tag.text import Lemmatiser, Tokens, alias_tokens, is_dictionary_word, tokenise
 
 # The body behind an election's official turnout and results.
 ELECTION_AUTHORITY = "election-commission"
@@ -83,6 +83,7 @@ class Tagger:
             for m in found_entities
             if not (m.span[:1].islower() and (m.entry.extra in _PROPER or m.span.casefold() in ambiguous))
             and not (m.entry.kind == "body" and m.entry.extra and m.span.islower())
+            and not (m.span.casefold() in ambiguous and _first_name(m.last, tokens, lang))
         )
         # Terms are not resolved: "observers from" (foreign) and "observers" (observe) both count.
         ctx = ItemContext(tokens, entities, found_terms)
@@ -102,6 +103,16 @@ class Tagger:
             evidence.extend(body_evidence)
         evidence.extend(country_evidence)
         return Tags(relevant, countries, bodies, tuple(evidence))
+
+
+def _first_name(last: int, tokens: Tokens, lang: str) -> bool:
+    """Whether the name ending at word ``last`` is a person's first name: "Chad Brennigan", "Jordan
+    Whitfield" (a surname follows that no dictionary knows), not "Chad Votes" or "Georgia Tech"."""
+    after = last + 1
+    if after >= len(tokens) or tokens.sentence[after] != tokens.sentence[last]:
+        return False
+    word = tokens.surface[after]
+    return word[:1].isupper() and not word.isupper() and word.isalpha() and not is_dictionary_word(word, lang)
 
 
 class _LanguageGuesser:

@@ -136,6 +136,11 @@ class Lemmatiser:
         return lemma
 
 
+def is_dictionary_word(word: str, lang: str) -> bool:
+    """Whether simplemma's dictionary of the word's language knows ``word`` (any case)."""
+    return bool(simplemma.is_known(word.casefold(), lang=script_lang(word, lang), low_memory=True))
+
+
 def tokenise(title: str, text: str, lang: str, lemma: Lemmatiser) -> Tokens:
     """Words of the title (sentence 0) and of the text (sentences 1, 2, ...), with their lemmas."""
     surface = _TOKEN.findall(title)

@@ -84,7 +84,7 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
             outcome = ctx.first_term(OUTCOME, sentence)
             if outcome is not None:
                 return True, Evidence("relevant", ctx.text(outcome), OFFICIAL_OUTCOME)
-    for sentence in sorted(ctx.terms_by_sentence):
+    for sentence in sorted(ctx.terms_by_sentence) if ctx.item_has(COURT) and ctx.item_has(RULING) else ():
         court = ctx.first_term(COURT, sentence)
         if (
             court is not None

@@ -9,7 +9,6 @@ language or a body is a data change.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,8 @@ from typing import Any
 import pycountry
 import yaml
 from babel import Locale
+
+from bot.pipeline.dedupe.text import strip_accents
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 
@@ -307,7 +308,7 @@ def _unaccented(aliases: list[CountryAlias], exceptions: set[str]) -> list[Count
     for a in aliases:
         if _CYRILLIC_LETTER.search(a.alias):
             continue
-        plain = "".join(c for c in unicodedata.normalize("NFKD", a.alias) if not unicodedata.combining(c))
+        plain = strip_accents(a.alias)
         if len(plain) >= MIN_UNACCENTED and plain.casefold() not in taken:
             taken.add(plain.casefold())
             out.append(CountryAlias(plain, a.code, a.kind))

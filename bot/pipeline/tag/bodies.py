@@ -23,13 +23,7 @@ def _not_acting(ctx: ItemContext, m: Match) -> bool:
     # "member of | the | European Parliament": the cue ends one or two tokens before the name;
     # "European Parliament elections": the cue starts with it. A headline's last word is no cue
     # for the body that opens the lead ("... recall of deputies fails" / "The CEC said ...").
-    at = ctx.term_at
-    if "not_acting" in at.get(m.first, ()):
-        return True
-    sentence = ctx.tokens.sentence
-    return any(
-        i >= 0 and sentence[i] == m.sentence and "not_acting" in at.get(i, ()) for i in (m.first - 1, m.first - 2)
-    )
+    return ctx.term_at_any("not_acting", (m.first, m.first - 1, m.first - 2), sentence=m.sentence)
 
 
 def find_bodies(

@@ -41,10 +41,14 @@ class ItemContext:
                 at[i].add(m.entry.kind)
         return dict(at)
 
-    def term_at_any(self, kind: str, positions: Iterable[int]) -> bool:
-        """Whether a term of category ``kind`` covers a word at one of ``positions``."""
+    def term_at_any(self, kind: str, positions: Iterable[int], sentence: int | None = None) -> bool:
+        """Whether a term of category ``kind`` covers a word at one of ``positions`` (of those in
+        ``sentence`` only, when given)."""
         at = self.term_at
-        return any(kind in at.get(i, ()) for i in positions)
+        if sentence is None:
+            return any(kind in at.get(i, ()) for i in positions)
+        of = self.tokens.sentence
+        return any(kind in at.get(i, ()) and of[i] == sentence for i in positions)
 
     def sentence_has(self, sentence: int, kind: str) -> bool:
         """Whether a term of category ``kind`` occurs in ``sentence``."""

@@ -18,7 +18,7 @@ import pycountry
 import yaml
 from babel import Locale
 
-from bot.pipeline.dedupe.text import strip_accents
+from bot.words import CYRILLIC, Lemmatiser, strip_accents
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent
 
@@ -33,7 +33,6 @@ LANGS = languages(KNOWLEDGE_DIR)
 # Mention types of a country, from the most to the least direct.
 NAME, DEMONYM, CAPITAL, INSTITUTION, SEAT = "name", "demonym", "capital", "institution", "seat"
 _PAREN = re.compile(r"\s*\(([^)]*)\)")
-_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04ff]")
 MIN_UNACCENTED = 5
 
 
@@ -153,18 +152,14 @@ class Knowledge:
             if hit and hit[0] == kind:
                 return hit[1]
         if self.lemma is None:
-            # Knowledge loaded without a Tagger: lemmatise with a private cache (imported here
-            # because the tagging package itself imports this module).
-            from bot.pipeline.tag.text import Lemmatiser
-
+            # Knowledge loaded without a Tagger: lemmatise with a private cache.
             self.lemma = Lemmatiser()
-        if self.lemma is not None:
-            words = re.findall(r"[^\W_]+", term)
-            for lang in self.langs:
-                key = " ".join(self.lemma(w, lang) for w in words)
-                hit = self._index.get(key) or self._lemma_index(lang).get(key)
-                if hit and hit[0] == kind:
-                    return hit[1]
+        words = re.findall(r"[^\W_]+", term)
+        for lang in self.langs:
+            key = " ".join(self.lemma(w, lang) for w in words)
+            hit = self._index.get(key) or self._lemma_index(lang).get(key)
+            if hit and hit[0] == kind:
+                return hit[1]
         return None
 
     def _lemma_index(self, lang: str) -> dict[str, tuple[str, str]]:
@@ -306,7 +301,7 @@ def _unaccented(aliases: list[CountryAlias], exceptions: set[str]) -> list[Count
     taken = {a.alias.casefold() for a in aliases} | exceptions
     out = []
     for a in aliases:
-        if _CYRILLIC_LETTER.search(a.alias):
+        if CYRILLIC.search(a.alias):
             continue
         plain = strip_accents(a.alias)
         if len(plain) >= MIN_UNACCENTED and plain.casefold() not in taken:

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.models import Entry, FeedConfig, Item
+from bot.words import CYRILLIC
 
 MAX_TITLE = 500
 MAX_SUMMARY = 20_000
@@ -166,12 +167,9 @@ def content_hash(title: str, summary: str) -> str:
 _CYRILLIC_LANGS = frozenset(("ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "mn", "tg"))
 
 
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
-
-
 def _script_agrees(lang: str, text: str) -> bool:
     sample = text[:400]
-    cyrillic_letters = len(_CYRILLIC.findall(sample))
+    cyrillic_letters = len(CYRILLIC.findall(sample))
     if not cyrillic_letters:
         # No Cyrillic at all (most items): letters need not be counted, only whether there are any.
         return lang not in _CYRILLIC_LANGS or not any(map(str.isalpha, sample))

@@ -25,8 +25,9 @@ from bot.pipeline.dedupe import (
 from bot.pipeline.dedupe.decide import OTHER_HEADLINE_ACTOR
 from bot.pipeline.dedupe.features import SEARCH_DAYS
 from bot.pipeline.dedupe.minhash import shingles
-from bot.pipeline.dedupe.text import find_dates, fold, name_key, names, numbers
+from bot.pipeline.dedupe.text import find_dates, name_key, names, numbers
 from bot.pipeline.dedupe.vocabulary import default_vocabulary
+from bot.words import fold
 
 T0 = datetime(2028, 6, 12, 9, 0, tzinfo=UTC)
 

@@ -24,7 +24,6 @@ from bot.pipeline.dedupe.text import (
     LEAD_CHARS,
     clean_summary,
     find_dates,
-    fold,
     lead_of,
     names,
     numbers,
@@ -32,6 +31,7 @@ from bot.pipeline.dedupe.text import (
     words,
 )
 from bot.pipeline.dedupe.vocabulary import Vocabulary, default_vocabulary
+from bot.words import fold
 
 # How far apart in days two reports of one event can be published; used for index lookups only
 # (the decision applies its own, tighter windows).

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
+
+from bot.words import strip_accents
 
 if TYPE_CHECKING:
     from bot.pipeline.dedupe.vocabulary import Vocabulary
@@ -51,25 +52,12 @@ _TRANSLIT = str.maketrans(
         "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
     }
 )  # fmt: skip
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 _VOWELS = re.compile(r"[aeiouy]+")
 _NON_LETTERS = re.compile(r"[^a-z]+")
 _REPEATS = re.compile(r"(.)\1+")
 # A name's skeleton: its first consonants after transliteration. Vowels are where transliterations
 # and case endings disagree ("Yerevan"/"Erevan"/"Ереване"), consonants rarely are.
 NAME_CONSONANTS = 5
-
-
-def strip_accents(text: str) -> str:
-    """``text`` without combining marks: é → e, ñ → n, й → и, ё → е."""
-    if text.isascii():
-        return text
-    return _COMBINING.sub("", unicodedata.normalize("NFKD", text))
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, the form every pattern is matched against."""
-    return strip_accents(text.casefold())
 
 
 def clean_summary(summary: str, vocabulary: Vocabulary) -> str:

@@ -17,7 +17,7 @@ import ahocorasick
 import yaml
 
 from bot.pipeline.dedupe.literals import ShortcutPattern, required_substring_groups
-from bot.pipeline.dedupe.text import fold, strip_accents
+from bot.words import fold, strip_accents
 
 EVENTS_FILE = Path(__file__).resolve().parent.parent.parent / "knowledge" / "events.yaml"
 

@@ -13,7 +13,6 @@ lemma cache whose dict writes are atomic.
 
 from __future__ import annotations
 
-import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,14 +25,13 @@ from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.countries import find_countries
 from bot.pipeline.tag.gazetteer import Entry, Gazetteer, resolve_overlaps
 from bot.pipeline.tag.relevance import COURT, OFFICIAL_OUTCOME, judge
-from bot.pipeline.tag.text import Lemmatiser, Tokens, alias_tokens, is_dictionary_word, tokenise
+from bot.pipeline.tag.text import Tokens, alias_tokens, tokenise
+from bot.words import CYRILLIC, Lemmatiser, is_dictionary_word
 
 # The body behind an election's official turnout and results.
 ELECTION_AUTHORITY = "election-commission"
 
 __all__ = ["Tagger"]
-
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
 class Tagger:
@@ -130,7 +128,7 @@ class _LanguageGuesser:
 
     def __call__(self, title: str, text: str) -> str:
         """The language of an item: Russian for Cyrillic, else py3langid's best supported guess."""
-        if _CYRILLIC.search(title) or _CYRILLIC.search(text[:300]):
+        if CYRILLIC.search(title) or CYRILLIC.search(text[:300]):
             return "ru"
         if self._identifier is None:
             with self._lock:
@@ -196,7 +194,7 @@ def _name_stems(kn: Knowledge, lemma: Lemmatiser) -> dict[str, str]:
     for alias, _, _ in kn.body_aliases():
         words.update(alias_tokens(alias))
     for w in words:
-        if len(w) >= 5 and _CYRILLIC.search(w):
+        if len(w) >= 5 and CYRILLIC.search(w):
             base = lemma(w, "ru")
             stems.setdefault(w.casefold(), base)
             stems.setdefault(w.casefold()[:-1], base)

@@ -129,9 +129,8 @@ class ConflictRules:
         found = self.reason_but_time(old)
         if found:
             return found
-        new = self.new
-        dated = not (new.published_is_fallback or old.published_is_fallback)
-        if dated and days_between(new, old) > STORY_SPAN_DAYS:
+        apart = _dated_days_apart(self.new, old)
+        if apart is not None and apart > STORY_SPAN_DAYS:
             # Bounds chains of links: a story is one event's coverage, not a running thread.
             return "time"
         return None
@@ -206,9 +205,17 @@ def conflict(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
     return ConflictRules(new, vocab or default_vocabulary()).reason(old)
 
 
+def _dated_days_apart(new: Fingerprint, old: Fingerprint) -> float | None:
+    """Days between two publications when both are dated (None: a first-seen time stands in for one)."""
+    if new.published_is_fallback or old.published_is_fallback:
+        return None
+    return days_between(new, old)
+
+
 def _in_time(new: Fingerprint, old: Fingerprint, limit_days: float) -> bool:
-    if not (new.published_is_fallback or old.published_is_fallback):
-        return days_between(new, old) <= limit_days
+    apart = _dated_days_apart(new, old)
+    if apart is not None:
+        return apart <= limit_days
     if new.published_is_fallback and old.published_is_fallback:
         return False
     undated, dated = (new, old) if new.published_is_fallback else (old, new)
@@ -222,8 +229,8 @@ def _next_step_in_same_words(new: Fingerprint, old: Fingerprint) -> bool:
     """Days apart with headlines naming different events: an agency's next report on the same process
     ("preliminary count closes", then "district counts confirm the result") reuses its lead's wording.
     A re-publication days later keeps its headline."""
-    dated = not (new.published_is_fallback or old.published_is_fallback)
-    return dated and days_between(new, old) > REWRITE_DAYS and new.title_kinds != old.title_kinds
+    apart = _dated_days_apart(new, old)
+    return apart is not None and apart > REWRITE_DAYS and new.title_kinds != old.title_kinds
 
 
 def _figure_score(shared: frozenset[str]) -> float:
@@ -293,8 +300,8 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
     score += min(SHARED_NAME * len(new.names & old.names), MAX_NAMES)
     if new.title_kinds & old.title_kinds:
         score += SAME_TITLE_KIND
-    dated = not (new.published_is_fallback or old.published_is_fallback)
-    if dated and days_between(new, old) <= CLOSE_DAYS:
+    apart = _dated_days_apart(new, old)
+    if apart is not None and apart <= CLOSE_DAYS:
         score += CLOSE_IN_TIME
     if same_language:
         overlap = _stem_overlap(new, old)
@@ -302,7 +309,7 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
             score += WORDS_STRONG_SCORE
         elif overlap >= WORDS_SOME:
             score += WORDS_SOME_SCORE
-    if not dated:
+    if apart is None:
         score -= UNDATED_EXTRA
     if new.title_bodies and old.title_bodies:
         new_actors, old_actors = vocab.actors(new.title_bodies), vocab.actors(old.title_bodies)

@@ -133,7 +133,7 @@ def _foreign(ctx: ItemContext, m: Match, countries_in_sentence: int) -> bool:
     cue = ctx.first_term("foreign", m.sentence)
     if cue is None:
         return False
-    if m.first > cue.first and ctx.term_at_any("voting_for", (m.first - 1, m.first - 2)):
+    if m.first > cue.first and ctx.term_at_any("voting_for", (m.first - 1, m.first - 2), sentence=m.sentence):
         # "overseas voting for (the) Moldovan election": the country voted for is the subject.
         return False
     return countries_in_sentence >= 2 or m.first > cue.first
@@ -156,4 +156,4 @@ def _residence_of_others(ctx: ItemContext, m: Match, code: str, demonym_ending_a
 def _qualifies_person(ctx: ItemContext, m: Match) -> bool:
     # "the Dutch head of mission": a person word right after the demonym (within two tokens).
     # French and Spanish put the adjective after the noun ("un député français"): both sides count.
-    return ctx.term_at_any("person", (m.first - 2, m.first - 1, m.last + 1, m.last + 2))
+    return ctx.term_at_any("person", (m.first - 2, m.first - 1, m.last + 1, m.last + 2), sentence=m.sentence)

@@ -367,7 +367,20 @@ KIND_EXAMPLES = [
     ("final_results", "Incumbent wins by a landslide, commission says"),
     ("needs_assessment", "Needs assessment mission recommends deploying a full observation mission"),
     ("election_called", "ЦИК представил дорожную карту подготовки к выборам"),
+    ("election_called", "Повторные выборы в округе №12 пройдут 26 апреля"),
+    ("election_called", "Guinée : législatives et communales le 24 mai"),
+    ("election_called", "Las elecciones regionales se celebrarán el 9 de marzo"),
+    ("election_called", "Municipal elections will be held on 9 March"),
+    ("election_called", "El TSE fija la segunda vuelta departamental para el 19 de abril"),
+    ("turnout", "Венгрия: к 13:00 проголосовали 42,6% избирателей"),
 ]
+
+
+def test_a_share_of_voters_who_voted_is_turnout_not_a_result() -> None:
+    kinds = default_vocabulary().kinds_in(fold("К 13:00 проголосовали 42,6% избирателей"))
+    assert "turnout" in kinds
+    assert not kinds & {"preliminary_results", "final_results"}
+    assert default_vocabulary().kinds_in(fold("На референдуме «да» проголосовали 50,35%")) & {"final_results"}
 
 
 def test_a_call_to_publish_results_is_not_their_publication() -> None:

@@ -8,6 +8,8 @@ too), ``observe``, ``public``, ``internal`` and ``assess``.
 Rules, in order:
 1. internal-vote (negative): a club, federation, university, company, party or an international
    assembly votes internally and nothing marks a public election or names an election body.
+   historical-anniversary (negative): the headline is about the past (an anniversary, "30 years
+   since the first free elections").
 2. observation-of-election: one sentence names both observing and an election (or a vote, in an
    item that names an election elsewhere).
 3. electoral-body: a body that exists to run or observe elections (election commission, citizen
@@ -39,6 +41,7 @@ from bot.pipeline.tag.gazetteer import Match
 
 ELECTION, VOTE, OBSERVE, PUBLIC, INTERNAL, ASSESS = "election", "vote", "observe", "public", "internal", "assess"
 CANDIDACY = "candidacy"
+HISTORY = "history"
 CIVIL_REGISTRY = "civil_registry"
 # What makes an election body's mention about an election: an election word, a vote or candidates.
 _ELECTORAL_CONTEXT = (ELECTION, VOTE, CANDIDACY)
@@ -60,6 +63,9 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
     ):
         cue = ctx.first_term(INTERNAL)
         return False, Evidence("irrelevant", ctx.text(cue) if cue else "", "internal-vote")
+    past = ctx.first_term(HISTORY, 0)
+    if past is not None:
+        return False, Evidence("irrelevant", ctx.text(past), "historical-anniversary")
     strong = ctx.item_has(ELECTION)
     if not strong and not ctx.item_has(VOTE) and not ctx.item_has(CANDIDACY):
         return False, None

@@ -50,8 +50,10 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
     if not mentions:
         return (), []
     per_sentence: dict[int, set[str]] = defaultdict(set)
+    in_order: dict[int, list[tuple[str, Match]]] = defaultdict(list)
     for code, _, m in mentions:
         per_sentence[m.sentence].add(code)
+        in_order[m.sentence].append((code, m))
     lead = min((s for s in per_sentence if s > 0), default=-1)
     lead_scores: dict[str, float] = {}
     people: dict[str, Match] = {}
@@ -64,6 +66,8 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
             people.setdefault(code, m)
             continue
         if kind in (NAME, CAPITAL) and _residence_of_others(ctx, m, code, demonym_ending_at):
+            continue
+        if _observers_origin(ctx, m, code, in_order[sentence]):
             continue
         in_sentence = len(per_sentence[sentence])
         if sentence == 0:
@@ -137,6 +141,34 @@ def _foreign(ctx: ItemContext, m: Match, countries_in_sentence: int) -> bool:
         # "overseas voting for (the) Moldovan election": the country voted for is the subject.
         return False
     return countries_in_sentence >= 2 or m.first > cue.first
+
+
+# How close an observers' country comes before the observing ("Kyrgyz MPs to observe", "Делегация ЦИК
+# Таджикистана наблюдает"), and the observed country after an election word ("elections in Hungary",
+# "comicios municipales en Paraguay"), in words.
+ORIGIN_REACH = 4
+OBSERVED_REACH = 3
+
+
+def _observers_origin(ctx: ItemContext, m: Match, code: str, sentence_mentions: list[tuple[str, Match]]) -> bool:
+    # A country named just before observing, in a sentence where an election word names another
+    # country just after it (not as another origin, "observers from X"), is where the observers come from.
+    if not ctx.sentence_has(m.sentence, "observe") or len(sentence_mentions) < 2:
+        return False
+    terms = [t for t in ctx.terms if t.sentence == m.sentence]
+    observe = next(
+        (t for t in terms if t.entry.kind == "observe" and 0 < t.first - m.last <= ORIGIN_REACH + 1), None
+    )
+    if observe is None:
+        return False
+    cue = ctx.first_term("foreign", m.sentence)
+    elections = [t.last for t in terms if t.entry.kind == "election" and t.first > observe.last]
+    return any(
+        other != code
+        and (cue is None or later.first < cue.first)
+        and any(0 < later.first - end <= OBSERVED_REACH + 1 for end in elections)
+        for other, later in sentence_mentions
+    )
 
 
 # "los rumanos de España", "les Portugais de France", "Moldovans in Italy", "молдаване в Италии".

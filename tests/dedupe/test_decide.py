@@ -373,7 +373,35 @@ KIND_EXAMPLES = [
     ("election_called", "Municipal elections will be held on 9 March"),
     ("election_called", "El TSE fija la segunda vuelta departamental para el 19 de abril"),
     ("turnout", "Венгрия: к 13:00 проголосовали 42,6% избирателей"),
+    ("reaction", "The EU takes note of the preliminary findings of the observation mission"),
+    ("reaction", "La France prend acte des conclusions de la mission d'observation"),
+    ("reaction", "España toma nota de las conclusiones preliminares de la misión"),
+    ("reaction", "МИД принял к сведению выводы миссии наблюдателей"),
+    ("reaction", "Portugal toma nota das conclusões da missão"),
+    ("final_report", "БДИПЧ опубликовало финальный доклад по выборам"),
+    ("voter_registration", "Lancement de l'inscription des électeurs avec l'appui de l'IFES"),
+    ("preliminary_results", "Presidential race heads to October 25 run-off, electoral court says"),
+    ("preliminary_results", "Eleição presidencial vai para o segundo turno em 25 de outubro"),
 ]
+
+
+def test_a_reaction_to_the_observers_findings_is_not_their_statement() -> None:
+    reaction = item(
+        "EU urges Mongolia's new parliament to press on with reforms after the vote",
+        "The EU took note of the preliminary findings of the international election observation mission and "
+        "called on the newly elected parliament of Mongolia to address the misuse of administrative resources.",
+        hours=3,
+        bodies=("eu", "european-parliament"),
+    )
+    wire_copy = item(
+        "Observers: Mongolia's vote well organised, campaign uneven; EU takes note",
+        "International observers said in a preliminary statement that the 11 June elections were well organised. "
+        "The EU took note of the preliminary findings.",
+        hours=2,
+    )
+    assert not same_story(PRELIM, reaction)
+    assert "reaction" in fingerprint(reaction).kinds
+    assert "preliminary_statement" in fingerprint(wire_copy).kinds
 
 
 def test_a_share_of_voters_who_voted_is_turnout_not_a_result() -> None:

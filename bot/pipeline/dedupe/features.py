@@ -273,7 +273,7 @@ def fingerprint(
         published_is_fallback=item.published_is_fallback,
         countries=frozenset(item.tags.countries),
         bodies=frozenset(item.tags.bodies),
-        kinds=title_kinds | vocab.kinds_in(opening),
+        kinds=title_kinds | vocab.lead_kinds_in(opening),
         title_kinds=title_kinds,
         figures=figures,
         percents=percents,

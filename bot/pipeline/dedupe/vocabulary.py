@@ -20,6 +20,8 @@ from bot.pipeline.dedupe.literals import ShortcutPattern, required_substring_gro
 from bot.words import fold, strip_accents
 
 EVENTS_FILE = Path(__file__).resolve().parent.parent.parent / "knowledge" / "events.yaml"
+# The event kind of a reaction to observers' findings (see ``Vocabulary.lead_kinds_in``).
+REACTION = "reaction"
 
 
 # Substring groups a pattern's text must all hold before the pattern is searched: two rule out most
@@ -94,6 +96,7 @@ class Vocabulary:
     lone_thousand_pattern: re.Pattern[str]
     boilerplate: tuple[ShortcutPattern, ...]
     unspecified: dict[str, frozenset[str]]
+    reacted_to: frozenset[str]
     body_families: dict[str, str]
     context_bodies: frozenset[str]
     neutral_bodies: frozenset[str]
@@ -126,6 +129,13 @@ class Vocabulary:
         for general, specific in self.unspecified.items():
             if general in found:
                 found = found - {general} if found & specific else (found - {general}) | specific
+        return found
+
+    def lead_kinds_in(self, text: str) -> frozenset[str]:
+        """``kinds_in`` for a lead: a reaction to observers' findings does not report the findings themselves."""
+        found = self.kinds_in(text)
+        if REACTION in found:
+            found -= self.reacted_to
         return found
 
 
@@ -182,6 +192,7 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
         lone_thousand_pattern,
         boilerplate,
         unspecified={str(k): frozenset(map(str, v)) for k, v in (data.get("unspecified") or {}).items()},
+        reacted_to=frozenset(map(str, data.get("reacted_to") or ())),
         body_families={str(k): str(v) for k, v in data["body_families"].items()},
         context_bodies=frozenset(data["context_bodies"]),
         neutral_bodies=frozenset(data["neutral_bodies"]),

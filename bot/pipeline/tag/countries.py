@@ -156,9 +156,7 @@ def _observers_origin(ctx: ItemContext, m: Match, code: str, sentence_mentions: 
     if not ctx.sentence_has(m.sentence, "observe") or len(sentence_mentions) < 2:
         return False
     terms = [t for t in ctx.terms if t.sentence == m.sentence]
-    observe = next(
-        (t for t in terms if t.entry.kind == "observe" and 0 < t.first - m.last <= ORIGIN_REACH + 1), None
-    )
+    observe = next((t for t in terms if t.entry.kind == "observe" and 0 < t.first - m.last <= ORIGIN_REACH + 1), None)
     if observe is None:
         return False
     cue = ctx.first_term("foreign", m.sentence)

@@ -78,6 +78,9 @@ class Knowledge:
     ambiguous: frozenset[str]
     langs: tuple[str, ...] = LANGS
     shared: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+    # Per shared name (index in ``shared``): country → the national body the name stands for in an
+    # item that names that country (CEI: Côte d'Ivoire's election commission).
+    shared_in_country: dict[int, dict[str, str]] = field(default_factory=dict)
     lemma: Callable[[str, str], str] | None = None
     _index: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
@@ -110,6 +113,11 @@ class Knowledge:
             vocab[path.stem] = {k: [str(x) for x in v or []] for k, v in _read(path).items()}
         shared = [(tuple(s["names"]), tuple(s["choices"])) for s in bdata.get("shared") or []]
         kn = cls(names, aliases, bodies, national, vocab, frozenset(cdata.get("ambiguous") or []), langs, shared)
+        kn.shared_in_country = {
+            i: {_check_country_code(str(code), "bodies.yaml"): str(body) for code, body in s["in_country"].items()}
+            for i, s in enumerate(bdata.get("shared") or [])
+            if s.get("in_country")
+        }
         kn._build_index()
         return kn
 

@@ -14,6 +14,7 @@ lemma cache whose dict writes are atomic.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.pipeline.normalise import narrowed_langid_identifier
 from bot.pipeline.tag.bodies import SHARED, find_bodies
 from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.countries import find_countries
-from bot.pipeline.tag.gazetteer import Entry, Gazetteer, resolve_overlaps
+from bot.pipeline.tag.gazetteer import Entry, Gazetteer, Match, resolve_overlaps
 from bot.pipeline.tag.relevance import COURT, OFFICIAL_OUTCOME, judge
 from bot.pipeline.tag.text import Tokens, alias_tokens, tokenise
 from bot.words import CYRILLIC, Lemmatiser, is_dictionary_word
@@ -49,6 +50,7 @@ class Tagger:
         self._roles = {bid: b.role for bid, b in knowledge.bodies.items()}
         self._observing = {bid: b.observing for bid, b in knowledge.bodies.items() if b.observing}
         self._shared = {str(i): choices for i, (_, choices) in enumerate(knowledge.shared)}
+        self._shared_in_country = {str(i): bodies for i, bodies in knowledge.shared_in_country.items()}
         self._langs = knowledge.langs
         self._gazetteer = Gazetteer(_aliases(knowledge), knowledge.langs, self._lemma, terms=_terms(knowledge))
 
@@ -83,6 +85,8 @@ class Tagger:
             and not (m.entry.kind == "body" and m.entry.extra and m.span.islower())
             and not (m.span.casefold() in ambiguous and _first_name(m.last, tokens, lang))
         )
+        if self._shared_in_country:
+            entities = _national_readings(entities, self._shared_in_country)
         # Terms are not resolved: "observers from" (foreign) and "observers" (observe) both count.
         ctx = ItemContext(tokens, entities, found_terms)
         relevant, why = judge(ctx, self._roles)
@@ -101,6 +105,20 @@ class Tagger:
             evidence.extend(body_evidence)
         evidence.extend(country_evidence)
         return Tags(relevant, countries, bodies, tuple(evidence))
+
+
+def _national_readings(entities: list[Match], in_country: Mapping[str, Mapping[str, str]]) -> list[Match]:
+    """Shared names read as a national body where the item names its country ("CEI" next to Côte d'Ivoire)."""
+    named = {m.entry.value for m in entities if m.entry.kind == "country"}
+    out = []
+    for m in entities:
+        if m.entry.kind == SHARED:
+            for country, body in in_country.get(m.entry.value, {}).items():
+                if country in named:
+                    m = m._replace(entry=Entry("entity", "body", body, country))
+                    break
+        out.append(m)
+    return out
 
 
 def _first_name(last: int, tokens: Tokens, lang: str) -> bool:

@@ -67,7 +67,7 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
             continue
         if kind in (NAME, CAPITAL) and _residence_of_others(ctx, m, code, demonym_ending_at):
             continue
-        if _observers_origin(ctx, m, code, in_order[sentence]):
+        if _observers_origin(ctx, m, code, in_order[sentence]) or _leaders_country(ctx, m):
             continue
         in_sentence = len(per_sentence[sentence])
         if sentence == 0:
@@ -168,6 +168,17 @@ def _observers_origin(ctx: ItemContext, m: Match, code: str, sentence_mentions: 
         and any(0 < later.first - end <= OBSERVED_REACH + 1 for end in elections)
         for other, later in sentence_mentions
     )
+
+
+# How far after "led by" a country still describes the leader: "conduite par un ancien président de la
+# commission électorale du Ghana".
+LEADER_REACH = 10
+
+
+def _leaders_country(ctx: ItemContext, m: Match) -> bool:
+    # "the mission, led by a former Nigerian president", "encabezada por un excanciller paraguayo".
+    cue = ctx.first_term("led_by", m.sentence)
+    return cue is not None and 0 < m.first - cue.last <= LEADER_REACH
 
 
 # "los rumanos de España", "les Portugais de France", "Moldovans in Italy", "молдаване в Италии".

@@ -382,6 +382,12 @@ KIND_EXAMPLES = [
     ("voter_registration", "Lancement de l'inscription des électeurs avec l'appui de l'IFES"),
     ("preliminary_results", "Presidential race heads to October 25 run-off, electoral court says"),
     ("preliminary_results", "Eleição presidencial vai para o segundo turno em 25 de outubro"),
+    ("preliminary_results", "La Registraduría entrega el preconteo del 98 % de las mesas"),
+    ("election_called", "CEC sets repeat election in constituency No. 7 for May 3"),
+    ("election_called", "President calls legislative elections for June 20"),
+    ("election_called", "SADC team reviews the transition election timetable"),
+    ("election_called", "Election body drafts plan for first post-war vote"),
+    ("election_called", "ЦИК подготовил дорожную карту выборов"),
 ]
 
 

@@ -392,7 +392,15 @@ KIND_EXAMPLES = [
     ("election_called", "SADC team reviews the transition election timetable"),
     ("election_called", "Election body drafts plan for first post-war vote"),
     ("election_called", "ЦИК подготовил дорожную карту выборов"),
+    ("election_called", "Mongolia to elect president on 9 June"),
+    ("election_called", "Guatemala formally calls June 20 general election"),
 ]
+
+
+def test_a_date_to_elect_a_president_is_not_the_result() -> None:
+    kinds = default_vocabulary().kinds_in(fold("Mongolia to elect president on 9 June"))
+    assert "final_results" not in kinds
+    assert "election_called" not in default_vocabulary().kinds_in(fold("Observers call for peaceful elections"))
 
 
 def test_a_reaction_to_the_observers_findings_is_not_their_statement() -> None:

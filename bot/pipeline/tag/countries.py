@@ -63,7 +63,9 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
         weight = BASE_WEIGHT.get(kind, 1.0)
         sentence = m.sentence
         if kind == DEMONYM and _qualifies_person(ctx, m):
-            people.setdefault(code, m)
+            # The leader's nationality ("conduite par un ancien ministre ghanéen") is no clue at all.
+            if not _leaders_country(ctx, m):
+                people.setdefault(code, m)
             continue
         if kind in (NAME, CAPITAL) and _residence_of_others(ctx, m, code, demonym_ending_at):
             continue

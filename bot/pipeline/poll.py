@@ -49,7 +49,7 @@ class PollDeps:
 
 # Decoded fingerprints kept per store: busy days bring the same candidates back for many items, and a
 # stored item's features never change (see ``put`` for reused ids). Bounded: each takes a few KB.
-DECODED_FINGERPRINTS = 3_500
+DECODED_FINGERPRINTS = 3_000
 # Outlines (relevance and countries, ~150 bytes each) are kept for many more items: most candidates of
 # a busy day are ruled out by them without decoding their fingerprints.
 OUTLINES = 50_000

@@ -98,6 +98,9 @@ class Item:
     lang: str
     content_hash: str
     tags: Tags = field(default=NO_TAGS)
+    # The entry's own date when it lies too far ahead to be shown (``published`` is then the first
+    # sighting): dedupe still reads it, since the items of one source keep one clock.
+    claimed_published: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -246,6 +246,7 @@ def normalise(
         guid=guid,
         published=now if is_fallback or published is None else published,
         published_is_fallback=is_fallback,
+        claimed_published=published if is_fallback else None,
         summary=summary,
         lang=choose_language(entry.lang or feed.lang or feed_lang, f"{title}\n{summary}", detect),
         content_hash=content_hash(title, summary),

@@ -403,6 +403,26 @@ def test_a_date_to_elect_a_president_is_not_the_result() -> None:
     assert "election_called" not in default_vocabulary().kinds_in(fold("Observers call for peaceful elections"))
 
 
+def test_dates_ahead_of_the_clock_still_time_reports_for_dedupe() -> None:
+    # A source whose dates lie ahead of this machine's clock: shown at first sighting, timed by its own dates.
+    seen = T0 - timedelta(days=200)
+
+    def ahead(report: Item, claimed: datetime) -> Item:
+        return replace(report, published=seen, published_is_fallback=True, claimed_published=claimed)
+
+    copy = item(
+        "Mongolia's elections well organised but campaign uneven, observers say",
+        "International observers said on 12 June 2028 that Mongolia's 11 June parliamentary elections were well "
+        "organised and offered voters a genuine choice among 19 parties; turnout was 68.2 per cent.",
+        hours=2,
+    )
+    assert same_story(ahead(PRELIM, T0), ahead(copy, T0 + timedelta(hours=2)))
+    assert fingerprint(ahead(copy, T0)).published == T0
+    years_ahead = fingerprint(ahead(copy, seen + timedelta(days=3650)))
+    assert years_ahead.published_is_fallback
+    assert years_ahead.published == seen
+
+
 def test_a_reaction_to_the_observers_findings_is_not_their_statement() -> None:
     reaction = item(
         "EU urges Mongolia's new parliament to press on with reforms after the vote",

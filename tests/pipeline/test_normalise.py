@@ -121,6 +121,7 @@ def test_missing_or_future_date_falls_back_to_first_seen(published: datetime | N
     item = normalise(entry, FEED, "en", NOW, never_called)
     assert item.published == NOW
     assert item.published_is_fallback is True
+    assert item.claimed_published == published
 
 
 def test_guid_used_as_link_when_link_missing_and_javascript_links_dropped() -> None:

@@ -16,7 +16,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from bot.models import Item, Tags
 from bot.pipeline.dedupe import minhash
@@ -223,7 +223,8 @@ def undated_windows(items: Sequence[Item]) -> list[tuple[int, int] | None]:
     before the newest dated one lies between it and its first sighting, one after the oldest within
     a week before it.
     """
-    dated = [(index, _day_of(item)) for index, item in enumerate(items) if not item.published_is_fallback]
+    times = [dedupe_time(item) for item in items]
+    dated = [(index, _day(published)) for index, (published, undated) in enumerate(times) if not undated]
     days = [day for _, day in dated]
     # All on one day reads as newest first, the common order.
     newest_first = all(a >= b for a, b in itertools.pairwise(days))
@@ -231,8 +232,8 @@ def undated_windows(items: Sequence[Item]) -> list[tuple[int, int] | None]:
         return [None] * len(items)
     positions = [position for position, _ in dated]
     windows: list[tuple[int, int] | None] = []
-    for index, item in enumerate(items):
-        if not item.published_is_fallback:
+    for index, (published, undated) in enumerate(times):
+        if not undated:
             windows.append(None)
             continue
         # The nearest dated items above and below this one in the feed.
@@ -240,7 +241,7 @@ def undated_windows(items: Sequence[Item]) -> list[tuple[int, int] | None]:
         above = days[below_at - 1] if below_at else None
         below = days[below_at] if below_at < len(days) else None
         newer, older = (above, below) if newest_first else (below, above)
-        newer_day = _day_of(item) if newer is None else newer
+        newer_day = _day(published) if newer is None else newer
         older_day = newer_day - BAND_SEARCH_DAYS if older is None else older
         windows.append((min(older_day, newer_day), newer_day))
     return windows
@@ -254,6 +255,7 @@ def fingerprint(
     ``undated_window`` places an undated item between its dated neighbours (see ``undated_windows``).
     """
     vocab = vocabulary or default_vocabulary()
+    published, undated = dedupe_time(item)
     lead = lead_of(clean_summary(item.summary, vocab))
     text = f"{item.title}\n{lead}"
     folded_title = fold(item.title)
@@ -269,8 +271,8 @@ def fingerprint(
     return Fingerprint(
         lang=item.lang,
         relevant=item.tags.relevant,
-        published=item.published,
-        published_is_fallback=item.published_is_fallback,
+        published=published,
+        published_is_fallback=undated,
         countries=frozenset(item.tags.countries),
         bodies=frozenset(item.tags.bodies),
         kinds=title_kinds | vocab.lead_kinds_in(opening),
@@ -282,7 +284,7 @@ def fingerprint(
         stems=stems(folded_words),
         signature=sig,
         bands=minhash.band_keys(sig),
-        undated_window=undated_window if item.published_is_fallback else None,
+        undated_window=undated_window if undated else None,
         title_bodies=_named_in(item.title, item.tags),
     )
 
@@ -296,8 +298,21 @@ def _named_in(title: str, tags: Tags) -> frozenset[str]:
     )
 
 
-def _day_of(item: Item) -> int:
-    return item.published.astimezone(UTC).date().toordinal()
+def _day(published: datetime) -> int:
+    return published.astimezone(UTC).date().toordinal()
+
+
+# How far ahead of its first sighting an entry's own date may lie and still time it for dedupe: a
+# source whose clock runs ahead keeps its items' order and spacing; a date years ahead is noise.
+CLAIMED_AHEAD = timedelta(days=400)
+
+
+def dedupe_time(item: Item) -> tuple[datetime, bool]:
+    """The time dedupe reads for ``item`` and whether it is only a first sighting (undated)."""
+    claimed = item.claimed_published
+    if claimed is not None and claimed - item.published <= CLAIMED_AHEAD:
+        return claimed, False
+    return item.published, item.published_is_fallback
 
 
 def days_between(left: Fingerprint, right: Fingerprint) -> float:

@@ -394,6 +394,9 @@ KIND_EXAMPLES = [
     ("election_called", "ЦИК подготовил дорожную карту выборов"),
     ("election_called", "Mongolia to elect president on 9 June"),
     ("election_called", "Guatemala formally calls June 20 general election"),
+    ("election_called", "ЦИК утвердил календарь местных выборов"),
+    ("voter_registration", "La DGE lance la révision exceptionnelle des listes électorales"),
+    ("preliminary_statement", "Le collectif salue des territoriales apaisées"),
 ]
 
 

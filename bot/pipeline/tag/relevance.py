@@ -57,7 +57,7 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
     bodies = body_matches(ctx)
     if (
         ctx.item_has(INTERNAL)
-        and not ctx.item_has(PUBLIC)
+        and not _public_election_named(ctx)
         and not _election_body(bodies, roles)
         and not _observed_election(ctx)
     ):
@@ -108,6 +108,15 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
         if ctx.sentence_has(m.sentence, OBSERVE):
             return True, Evidence("relevant", m.span, "observer-mission-of-body")
     return False, None
+
+
+def _public_election_named(ctx: ItemContext) -> bool:
+    # "El Colegio de Abogados elige presidente dos días antes de las municipales": a public election
+    # named only to date the event does not make the vote public.
+    return any(
+        m.entry.kind == PUBLIC and not ctx.term_at_any("as_date", range(m.first - 3, m.first), sentence=m.sentence)
+        for m in ctx.terms
+    )
 
 
 def _observed_election(ctx: ItemContext) -> bool:

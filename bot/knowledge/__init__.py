@@ -66,6 +66,17 @@ class NationalBody:
     names: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class SharedName:
+    """Names several bodies go by: the body is the choice whose family the item otherwise names, or,
+    in an item naming a country of ``in_country``, that country's national body (CEI: Côte d'Ivoire's
+    election commission)."""
+
+    names: tuple[str, ...]
+    choices: tuple[str, ...]
+    in_country: dict[str, str]
+
+
 @dataclass
 class Knowledge:
     """All tagging knowledge, plus lookups used by chat commands (resolve, labels, vocabulary)."""
@@ -77,10 +88,7 @@ class Knowledge:
     vocab: dict[str, dict[str, list[str]]]
     ambiguous: frozenset[str]
     langs: tuple[str, ...] = LANGS
-    shared: list[tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
-    # Per shared name (index in ``shared``): country → the national body the name stands for in an
-    # item that names that country (CEI: Côte d'Ivoire's election commission).
-    shared_in_country: dict[int, dict[str, str]] = field(default_factory=dict)
+    shared: list[SharedName] = field(default_factory=list)
     lemma: Callable[[str, str], str] | None = None
     _index: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
@@ -111,13 +119,18 @@ class Knowledge:
         vocab = {}
         for path in sorted((root / "relevance").glob("*.yaml")):
             vocab[path.stem] = {k: [str(x) for x in v or []] for k, v in _read(path).items()}
-        shared = [(tuple(s["names"]), tuple(s["choices"])) for s in bdata.get("shared") or []]
+        shared = [
+            SharedName(
+                tuple(s["names"]),
+                tuple(s["choices"]),
+                {
+                    _check_country_code(str(code), "bodies.yaml"): str(body)
+                    for code, body in (s.get("in_country") or {}).items()
+                },
+            )
+            for s in bdata.get("shared") or []
+        ]
         kn = cls(names, aliases, bodies, national, vocab, frozenset(cdata.get("ambiguous") or []), langs, shared)
-        kn.shared_in_country = {
-            i: {_check_country_code(str(code), "bodies.yaml"): str(body) for code, body in s["in_country"].items()}
-            for i, s in enumerate(bdata.get("shared") or [])
-            if s.get("in_country")
-        }
         kn._build_index()
         return kn
 

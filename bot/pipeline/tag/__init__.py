@@ -49,8 +49,8 @@ class Tagger:
         self._ambiguous = frozenset(n.casefold() for n in knowledge.ambiguous)
         self._roles = {bid: b.role for bid, b in knowledge.bodies.items()}
         self._observing = {bid: b.observing for bid, b in knowledge.bodies.items() if b.observing}
-        self._shared = {str(i): choices for i, (_, choices) in enumerate(knowledge.shared)}
-        self._shared_in_country = {str(i): bodies for i, bodies in knowledge.shared_in_country.items()}
+        self._shared = {str(i): s.choices for i, s in enumerate(knowledge.shared)}
+        self._shared_in_country = {str(i): s.in_country for i, s in enumerate(knowledge.shared) if s.in_country}
         self._langs = knowledge.langs
         self._gazetteer = Gazetteer(_aliases(knowledge), knowledge.langs, self._lemma, terms=_terms(knowledge))
 
@@ -177,8 +177,8 @@ def _aliases(kn: Knowledge) -> list[tuple[str, Entry]]:
             out.append((alias, Entry("entity", "body", body, country)))
         else:
             out.append((alias, Entry("entity", "country", country, "institution")))
-    for i, (names, _) in enumerate(kn.shared):
-        out.extend((name, Entry("entity", SHARED, str(i))) for name in names)
+    for i, s in enumerate(kn.shared):
+        out.extend((name, Entry("entity", SHARED, str(i))) for name in s.names)
     return out
 
 

@@ -157,8 +157,6 @@ def _observers_origin(ctx: ItemContext, m: Match, code: str, sentence_mentions: 
     # country just after it (not as another origin, "observers from X"), is where the observers come from.
     if len(sentence_mentions) < 2 or not ctx.sentence_has(m.sentence, "observe"):
         return False
-    if not ctx.term_at_any("observe", range(m.last + 1, m.last + ORIGIN_REACH + 2), sentence=m.sentence):
-        return False
     terms = [t for t in ctx.terms if t.sentence == m.sentence]
     observe = next((t for t in terms if t.entry.kind == "observe" and 0 < t.first - m.last <= ORIGIN_REACH + 1), None)
     if observe is None:

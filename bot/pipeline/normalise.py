@@ -10,8 +10,8 @@ import hashlib
 import re
 import unicodedata
 from array import array
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
@@ -180,23 +180,40 @@ def _script_agrees(lang: str, text: str) -> bool:
     return cyrillic > 0.5 if lang in _CYRILLIC_LANGS else cyrillic < 0.2
 
 
-# Short words that occur in almost every sentence of one of these languages and in none of the others.
-# Feeds that carry two Latin-script languages (a French and a Spanish service, an English feed with
-# reposts in French) declare only one; these words tell the detector when an item is in another.
-_FUNCTION_WORDS = {
-    "en": "the of and to is was were for with that from by its has have this are",
-    "fr": "le les des du et est une pour au aux sur dans qui avec cette il pas",
-    "es": "el los las del y por con una para su sus se fue ha al como",
-    "pt": "os da do das dos em na no uma com ao às foi não pelo pela",
-    "de": "der die und ist nicht mit für auf dem den ein eine von zu wurde",
+# Words of one of these languages only: short words that occur in almost every sentence, and month
+# names (dates are in almost every news item). Feeds that carry two Latin-script languages (a French and
+# a Spanish service, an English feed with reposts in French) declare only one; these words tell the
+# detector when an item is in another.
+_MARKER_WORDS = {
+    "en": "the of and to is was were for with that from by its has have this are "
+    "january february march april may june july august september october november december",
+    "fr": "le les des du et est une pour au aux sur dans qui avec cette il pas "
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "es": "el los las del y con una su sus fue ha al "
+    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "pt": "os da do das dos em na uma com ao às foi não pelo pela pelos pelas é são também após até um "
+    "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro",
+    "de": "der die und ist nicht mit für auf dem den ein eine von zu wurde "
+    "januar februar märz april mai juni juli august september oktober november dezember",
 }
-_LANGUAGE_OF_WORD = {word: lang for lang, words in _FUNCTION_WORDS.items() for word in words.split()}
+
+
+def _language_of_word(marker_words: Mapping[str, str]) -> dict[str, str]:
+    """Each marker word's language; a word that two languages share ("abril", "august") marks neither."""
+    languages: defaultdict[str, set[str]] = defaultdict(set)
+    for lang, words in marker_words.items():
+        for word in words.split():
+            languages[word].add(lang)
+    return {word: next(iter(langs)) for word, langs in languages.items() if len(langs) == 1}
+
+
+_LANGUAGE_OF_WORD = _language_of_word(_MARKER_WORDS)
 _WORD = re.compile(r"\w+")
 
 
 def _other_language_likely(hint: str, text: str) -> bool:
     """True when the opening of ``text`` reads clearly more like another language than ``hint``."""
-    if hint not in _FUNCTION_WORDS:
+    if hint not in _MARKER_WORDS:
         return False
     counts = Counter(map(_LANGUAGE_OF_WORD.get, _WORD.findall(text[:400].lower())))
     hint_count = counts[hint]

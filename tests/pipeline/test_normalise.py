@@ -93,6 +93,14 @@ def test_latin_script_hint_yields_to_the_detector_when_another_language_s_words_
     assert choose_language("fr", "Élections au Sénégal : la CENA publie les listes", never_called) == "fr"
 
 
+def test_month_names_tell_a_short_repost_s_language() -> None:
+    # Few function words, but dates in Portuguese: the feed's Spanish hint is wrong.
+    repost = "CNE de Timor-Leste marca votação para 9 de dezembro. Registo de 2 de junho a 31 de julho."
+    assert choose_language("es", repost, lambda text: "pt") == "pt"
+    # A month both languages write alike ("abril") marks neither.
+    assert choose_language("es", "Votação em abril, segundo a CNE", never_called) == "es"
+
+
 def test_an_entry_s_own_language_overrides_the_feed_s() -> None:
     entry = Entry("Timor Oriental presenta su plan", "https://n.example/1", None, None, "", lang="es")
     assert normalise(entry, FEED, "fr", NOW, never_called).lang == "es"

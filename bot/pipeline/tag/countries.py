@@ -37,6 +37,25 @@ def country_mentions(ctx: ItemContext) -> list[tuple[str, str, Match]]:
             out.append((m.entry.value, m.entry.extra, m))
         elif m.entry.kind == "body" and m.entry.extra:
             out.append((m.entry.extra, INSTITUTION, m))
+    return _shared_institutions_read(out)
+
+
+def _shared_institutions_read(mentions: list[tuple[str, str, Match]]) -> list[tuple[str, str, Match]]:
+    """An institution's name that several countries use ("Participación Ciudadana", observers in the
+    Dominican Republic and in Ecuador) names only those of them the item names otherwise, if any."""
+    codes_at: dict[tuple[int, int], set[str]] = defaultdict(set)
+    for code, kind, m in mentions:
+        if kind == INSTITUTION:
+            codes_at[(m.first, m.last)].add(code)
+    shared = {span for span, codes in codes_at.items() if len(codes) > 1}
+    if not shared:
+        return mentions
+    named_otherwise = {code for code, _, m in mentions if (m.first, m.last) not in shared}
+    out = []
+    for code, kind, m in mentions:
+        span = (m.first, m.last)
+        if span not in shared or code in named_otherwise or not codes_at[span] & named_otherwise:
+            out.append((code, kind, m))
     return out
 
 

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 import ahocorasick
 
-from bot.pipeline.tag.text import Tokens, alias_tokens, is_acronym
+from bot.pipeline.tag.text import NUMBER_KEY, Tokens, alias_tokens, is_acronym
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +93,12 @@ class Gazetteer:
                     words = alias_tokens(alias)
                     if not words:
                         continue
-                    _add(found, " " + " ".join(lemma(w, lang) for w in words) + " ", entry)
+                    keys = [NUMBER_KEY if w.isdigit() else lemma(w, lang) for w in words]
+                    _add(found, " " + " ".join(keys) + " ", entry)
                     # The same alias in capitals ("LA PAZ –" datelines); acronyms already are.
                     if not is_acronym(alias):
-                        _add(found, " " + " ".join(lemma(w.upper(), lang) for w in words) + " ", entry)
+                        keys = [NUMBER_KEY if w.isdigit() else lemma(w.upper(), lang) for w in words]
+                        _add(found, " " + " ".join(keys) + " ", entry)
                 found.make_automaton()
                 # Published only once complete: readers never see a half-built automaton.
                 self._keyed[lang] = found

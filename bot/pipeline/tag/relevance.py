@@ -17,8 +17,8 @@ Rules, in order:
    the body's own name ("Junta Central Electoral" issuing birth certificates is not about an election),
    unless the headline is about civil-registry work and names no election.
 4. official-outcome: turnout or results in the headline or lead of an item naming an election, with
-   no opinion poll in sight and no markets in the headline: an election authority's figures, even
-   where it is not named.
+   a country or a figure, no opinion poll in sight and no markets in the headline: an election
+   authority's figures, even where it is not named.
 5. court-rules-on-election: a court upholds, annuls or rejects challenges to an election, in one
    sentence that names the court, the ruling and the election (courts have no body tag).
 6. body-assesses-election: a body (OSCE, UN, OAS, Council of Europe...) in a sentence that names an
@@ -88,7 +88,9 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
     if not ctx.item_has(SURVEY) and not ctx.sentence_has(0, MARKETS):
         for sentence in HEADLINE_AND_LEAD:
             outcome = ctx.first_term(OUTCOME, sentence)
-            if outcome is not None:
+            # An authority's turnout is some country's, or a figure: "why turnout is falling
+            # everywhere" is an opinion.
+            if outcome is not None and (_names_a_country(ctx) or _has_number(ctx, sentence)):
                 return True, Evidence("relevant", ctx.text(outcome), OFFICIAL_OUTCOME)
     for sentence in sorted(ctx.terms_by_sentence) if ctx.item_has(COURT) and ctx.item_has(RULING) else ():
         court = ctx.first_term(COURT, sentence)
@@ -108,6 +110,15 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
         if ctx.sentence_has(m.sentence, OBSERVE):
             return True, Evidence("relevant", m.span, "observer-mission-of-body")
     return False, None
+
+
+def _names_a_country(ctx: ItemContext) -> bool:
+    return any(m.entry.kind == "country" or (m.entry.kind == "body" and m.entry.extra) for m in ctx.entities)
+
+
+def _has_number(ctx: ItemContext, sentence: int) -> bool:
+    tokens = ctx.tokens
+    return any(word.isdigit() and tokens.sentence[i] == sentence for i, word in enumerate(tokens.surface))
 
 
 def _public_election_named(ctx: ItemContext) -> bool:

@@ -5,7 +5,7 @@ tokens, so "l'OSCE" and "AP-OSCE" both expose "OSCE"). Each token's key is its c
 so "выборах", "Elections" and "élections" meet their dictionary forms ("выборы", "election",
 "élection") whatever the inflection, except words in capitals ("UN", "CEC", "ASTANA"), which are
 keyed apart ("^un"): acronyms are thereby case-sensitive, and aliases get a capitals variant for
-datelines and shouted headlines.
+datelines and shouted headlines. Every number has one key.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 # split. Words are captured and sentence ends are not, so findall gives "" for each end.
 _TOKEN_OR_SENTENCE_END = re.compile(r"(\w+)|[.!?…]\s+|\n+")
 _FRAGMENT = 3
+# Every number has this key, in text and in vocabulary terms alike: a number in a term stands for any
+# number ("il y a 10 ans" matches "il y a 15 ans").
+NUMBER_KEY = "0"
 
 
 @dataclass(slots=True)
@@ -61,7 +64,7 @@ def tokenise(title: str, text: str, lang: str, lemma: Lemmatiser) -> Tokens:
             n += 1
         words_in_sentence = 0
     cached = lemma.cache(lang).get
-    key = [cached(w) or lemma(w, lang) for w in surface]
+    key = [NUMBER_KEY if w.isdigit() else cached(w) or lemma(w, lang) for w in surface]
     return Tokens(surface, key, sentence)
 
 

@@ -70,11 +70,13 @@ class NationalBody:
 class SharedName:
     """Names several bodies go by: the body is the choice whose family the item otherwise names, or,
     in an item naming a country of ``in_country``, that country's national body (CEI: Côte d'Ivoire's
-    election commission)."""
+    election commission), or, right after a word for observers, ``observers`` ("observadores de la CEI":
+    the CIS's; an election commission sends none)."""
 
     names: tuple[str, ...]
     choices: tuple[str, ...]
     in_country: dict[str, str]
+    observers: str | None = None
 
 
 @dataclass
@@ -127,6 +129,7 @@ class Knowledge:
                     _check_country_code(str(code), "bodies.yaml"): str(body)
                     for code, body in (s.get("in_country") or {}).items()
                 },
+                s.get("observers"),
             )
             for s in bdata.get("shared") or []
         ]

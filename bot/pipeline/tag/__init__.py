@@ -51,6 +51,7 @@ class Tagger:
         self._observing = {bid: b.observing for bid, b in knowledge.bodies.items() if b.observing}
         self._shared = {str(i): s.choices for i, s in enumerate(knowledge.shared)}
         self._shared_in_country = {str(i): s.in_country for i, s in enumerate(knowledge.shared) if s.in_country}
+        self._shared_observers = {str(i): s.observers for i, s in enumerate(knowledge.shared) if s.observers}
         self._langs = knowledge.langs
         self._gazetteer = Gazetteer(_aliases(knowledge), knowledge.langs, self._lemma, terms=_terms(knowledge))
 
@@ -87,6 +88,8 @@ class Tagger:
         )
         if self._shared_in_country:
             entities = _national_readings(entities, self._shared_in_country)
+        if self._shared_observers:
+            entities = _observers_readings(entities, found_terms, tokens, self._shared_observers)
         # Terms are not resolved: "observers from" (foreign) and "observers" (observe) both count.
         ctx = ItemContext(tokens, entities, found_terms)
         relevant, why = judge(ctx, self._roles)
@@ -117,6 +120,26 @@ def _national_readings(entities: list[Match], in_country: Mapping[str, Mapping[s
                 if country in named:
                     m = m._replace(entry=Entry("entity", "body", body, country))
                     break
+        out.append(m)
+    return out
+
+
+# How many words before a shared name a word for observers may stand: "observadores de la CEI".
+OBSERVERS_REACH = 3
+
+
+def _observers_readings(
+    entities: list[Match], terms: list[Match], tokens: Tokens, observers: Mapping[str, str]
+) -> list[Match]:
+    """Shared names read as the body whose observers they follow ("observadores de la CEI": the CIS)."""
+    observing_words = {i for t in terms if t.entry.kind == "observe" for i in range(t.first, t.last + 1)}
+    out = []
+    for m in entities:
+        body = observers.get(m.entry.value) if m.entry.kind == SHARED else None
+        if body is not None and any(
+            i in observing_words and tokens.sentence[i] == m.sentence for i in range(m.first - OBSERVERS_REACH, m.first)
+        ):
+            m = m._replace(entry=Entry("entity", "body", body, ""))
         out.append(m)
     return out
 

@@ -11,7 +11,7 @@ Rules, in order:
    historical-anniversary (negative): the headline is about the past (an anniversary, "30 years
    since the first free elections").
 2. observation-of-election: one sentence names both observing and an election (or a vote, in an
-   item that names an election elsewhere).
+   item that names an election elsewhere or in a sentence that names a body).
 3. electoral-body: a body that exists to run or observe elections (election commission, citizen
    observers, EU EOM, IFES...) and an election word, a vote or candidates anywhere in the item outside
    the body's own name ("Junta Central Electoral" issuing birth certificates is not about an election),
@@ -71,9 +71,12 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
         return False, None
     for sentence in sorted(ctx.terms_by_sentence):
         if ctx.sentence_has(sentence, OBSERVE):
-            # "Observers say the vote was calm" counts when the item names an election somewhere;
-            # "observers expect a close vote on the budget" does not.
-            el = ctx.first_term(ELECTION, sentence) or (ctx.first_term(VOTE, sentence) if strong else None)
+            # "Observers say the vote was calm" counts when the item names an election somewhere, or
+            # when they are a body's observers ("observers (OSCE, PACE): the vote was competitive");
+            # "observers expect a close vote on the budget" does not, nor a Security Council vote on a
+            # mission.
+            vote_counts = strong or _bodys_observers(ctx, bodies, sentence)
+            el = ctx.first_term(ELECTION, sentence) or (ctx.first_term(VOTE, sentence) if vote_counts else None)
             obs = ctx.first_term(OBSERVE, sentence)
             if el is not None and obs is not None:
                 return True, Evidence("relevant", f"{ctx.text(obs)} … {ctx.text(el)}", "observation-of-election")
@@ -110,6 +113,23 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
         if ctx.sentence_has(m.sentence, OBSERVE):
             return True, Evidence("relevant", m.span, "observer-mission-of-body")
     return False, None
+
+
+# A body named this many words from a word for observers is theirs: "observers (OSCE, PACE)".
+BODY_OBSERVERS_REACH = 3
+PERSON = "person"
+
+
+def _bodys_observers(ctx: ItemContext, bodies: list[Match], sentence: int) -> bool:
+    # Observers are people ("observers", "наблюдатели"): a body's "support mission" is not.
+    at = ctx.term_at
+    of = ctx.tokens.sentence
+    return any(
+        OBSERVE in at.get(i, ()) and PERSON in at.get(i, ()) and of[i] == sentence
+        for m in bodies
+        if m.sentence == sentence
+        for i in range(max(m.first - BODY_OBSERVERS_REACH, 0), m.last + BODY_OBSERVERS_REACH + 1)
+    )
 
 
 def _names_a_country(ctx: ItemContext) -> bool:

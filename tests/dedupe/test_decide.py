@@ -325,6 +325,7 @@ KIND_EXAMPLES = [
     ("irregularities_reported", "La MOE recibió más de mil reportes de irregularidades"),
     ("irregularities_reported", "Plataforma recebeu 500 denúncias de compra de votos"),
     ("polls_opened", "Polls open across the country as voters choose a new parliament"),
+    ("turnout", "Afluência às 16h00 sobe para 43,9%"),
     ("polls_opened", "Избирательные участки открылись в 8:00 по местному времени"),
     ("polls_opened", "Les bureaux de vote ont ouvert à 7 heures"),
     ("polls_opened", "Se instalan las mesas en todo el país: arranca la jornada electoral"),

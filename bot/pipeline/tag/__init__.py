@@ -25,7 +25,7 @@ from bot.pipeline.tag.bodies import SHARED, find_bodies
 from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.countries import find_countries
 from bot.pipeline.tag.gazetteer import Entry, Gazetteer, Match, resolve_overlaps
-from bot.pipeline.tag.relevance import COURT, OFFICIAL_OUTCOME, judge
+from bot.pipeline.tag.relevance import COURT, OBSERVE, OFFICIAL_OUTCOME, judge
 from bot.pipeline.tag.text import Tokens, alias_tokens, tokenise
 from bot.words import CYRILLIC, Lemmatiser, is_dictionary_word
 
@@ -132,13 +132,12 @@ def _observers_readings(
     entities: list[Match], terms: list[Match], tokens: Tokens, observers: Mapping[str, str]
 ) -> list[Match]:
     """Shared names read as the body whose observers they follow ("observadores de la CEI": the CIS)."""
-    observing_words = {i for t in terms if t.entry.kind == "observe" for i in range(t.first, t.last + 1)}
+    observing_words = {i for t in terms if t.entry.kind == OBSERVE for i in range(t.first, t.last + 1)}
     out = []
     for m in entities:
         body = observers.get(m.entry.value) if m.entry.kind == SHARED else None
-        if body is not None and any(
-            i in observing_words and tokens.sentence[i] == m.sentence for i in range(m.first - OBSERVERS_REACH, m.first)
-        ):
+        before = range(max(m.first - OBSERVERS_REACH, 0), m.first)
+        if body is not None and any(i in observing_words and tokens.sentence[i] == m.sentence for i in before):
             m = m._replace(entry=Entry("entity", "body", body, ""))
         out.append(m)
     return out

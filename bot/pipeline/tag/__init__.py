@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge import CAPITAL, NAME, SEAT, Knowledge
+from bot.knowledge import CAPITAL, NAME, SEAT, Knowledge, SharedName
 from bot.models import Evidence, Tags
 from bot.pipeline.normalise import narrowed_langid_identifier
 from bot.pipeline.tag.bodies import SHARED, find_bodies
@@ -49,9 +49,7 @@ class Tagger:
         self._ambiguous = frozenset(n.casefold() for n in knowledge.ambiguous)
         self._roles = {bid: b.role for bid, b in knowledge.bodies.items()}
         self._observing = {bid: b.observing for bid, b in knowledge.bodies.items() if b.observing}
-        self._shared = {str(i): s.choices for i, s in enumerate(knowledge.shared)}
-        self._shared_in_country = {str(i): s.in_country for i, s in enumerate(knowledge.shared) if s.in_country}
-        self._shared_observers = {str(i): s.observers for i, s in enumerate(knowledge.shared) if s.observers}
+        self._shared = {str(i): s for i, s in enumerate(knowledge.shared)}
         self._langs = knowledge.langs
         self._gazetteer = Gazetteer(_aliases(knowledge), knowledge.langs, self._lemma, terms=_terms(knowledge))
 
@@ -86,10 +84,7 @@ class Tagger:
             and not (m.entry.kind == "body" and m.entry.extra and m.span.islower())
             and not (m.span.casefold() in ambiguous and _first_name(m.last, tokens, lang))
         )
-        if self._shared_in_country:
-            entities = _national_readings(entities, self._shared_in_country)
-        if self._shared_observers:
-            entities = _observers_readings(entities, found_terms, tokens, self._shared_observers)
+        entities = _shared_readings(entities, found_terms, tokens, self._shared)
         # Terms are not resolved: "observers from" (foreign) and "observers" (observe) both count.
         ctx = ItemContext(tokens, entities, found_terms)
         relevant, why = judge(ctx, self._roles)
@@ -110,35 +105,30 @@ class Tagger:
         return Tags(relevant, countries, bodies, tuple(evidence))
 
 
-def _national_readings(entities: list[Match], in_country: Mapping[str, Mapping[str, str]]) -> list[Match]:
-    """Shared names read as a national body where the item names its country ("CEI" next to Côte d'Ivoire)."""
-    named = {m.entry.value for m in entities if m.entry.kind == "country"}
-    out = []
-    for m in entities:
-        if m.entry.kind == SHARED:
-            for country, body in in_country.get(m.entry.value, {}).items():
-                if country in named:
-                    m = m._replace(entry=Entry("entity", "body", body, country))
-                    break
-        out.append(m)
-    return out
-
-
 # How many words before a shared name a word for observers may stand: "observadores de la CEI".
 OBSERVERS_REACH = 3
 
 
-def _observers_readings(
-    entities: list[Match], terms: list[Match], tokens: Tokens, observers: Mapping[str, str]
+def _shared_readings(
+    entities: list[Match], terms: list[Match], tokens: Tokens, shared: Mapping[str, SharedName]
 ) -> list[Match]:
-    """Shared names read as the body whose observers they follow ("observadores de la CEI": the CIS)."""
+    """Shared names read as one body where the item says which: a national body where the item names
+    its country ("CEI" next to Côte d'Ivoire), else the body whose observers they follow ("observadores
+    de la CEI": the CIS). The others are left to ``find_bodies``."""
+    if not any(m.entry.kind == SHARED for m in entities):
+        return entities
+    named = {m.entry.value for m in entities if m.entry.kind == "country"}
     observing_words = {i for t in terms if t.entry.kind == OBSERVE for i in range(t.first, t.last + 1)}
     out = []
     for m in entities:
-        body = observers.get(m.entry.value) if m.entry.kind == SHARED else None
-        before = range(max(m.first - OBSERVERS_REACH, 0), m.first)
-        if body is not None and any(i in observing_words and tokens.sentence[i] == m.sentence for i in before):
-            m = m._replace(entry=Entry("entity", "body", body, ""))
+        name = shared.get(m.entry.value) if m.entry.kind == SHARED else None
+        if name is not None:
+            country = next((country for country in name.in_country if country in named), None)
+            before = range(max(m.first - OBSERVERS_REACH, 0), m.first)
+            if country is not None:
+                m = m._replace(entry=Entry("entity", "body", name.in_country[country], country))
+            elif name.observers and any(i in observing_words and tokens.sentence[i] == m.sentence for i in before):
+                m = m._replace(entry=Entry("entity", "body", name.observers, ""))
         out.append(m)
     return out
 

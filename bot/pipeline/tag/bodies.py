@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from bot.knowledge import SharedName
 from bot.models import Evidence
 from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.gazetteer import Match
@@ -29,7 +30,7 @@ def _not_acting(ctx: ItemContext, m: Match) -> bool:
 def find_bodies(
     ctx: ItemContext,
     parents: Mapping[str, str | None],
-    shared: Mapping[str, tuple[str, ...]],
+    shared: Mapping[str, SharedName],
     observing: Mapping[str, str],
 ) -> tuple[tuple[str, ...], list[Evidence]]:
     """The most specific bodies named in the item, with one Evidence each.
@@ -48,7 +49,8 @@ def find_bodies(
         if m.entry.kind != SHARED:
             continue
         present = set(first) | {_ancestor for b in first for _ancestor in _ancestors(b, parents)}
-        for choice in shared.get(m.entry.value, ()):
+        name = shared.get(m.entry.value)
+        for choice in name.choices if name else ():
             if parents.get(choice) in present or choice in present:
                 first.setdefault(choice, m)
                 rules.setdefault(choice, "shared-name-in-family")

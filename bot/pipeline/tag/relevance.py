@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from bot.models import Evidence
 from bot.pipeline.tag.bodies import body_matches
 from bot.pipeline.tag.context import ItemContext
+from bot.pipeline.tag.countries import country_mentions
 from bot.pipeline.tag.gazetteer import Match
 
 ELECTION, VOTE, OBSERVE, PUBLIC, INTERNAL, ASSESS = "election", "vote", "observe", "public", "internal", "assess"
@@ -93,7 +94,7 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
             outcome = ctx.first_term(OUTCOME, sentence)
             # An authority's turnout is some country's, or a figure: "why turnout is falling
             # everywhere" is an opinion.
-            if outcome is not None and (_names_a_country(ctx) or _has_number(ctx, sentence)):
+            if outcome is not None and (country_mentions(ctx) or _has_number(ctx, sentence)):
                 return True, Evidence("relevant", ctx.text(outcome), OFFICIAL_OUTCOME)
     for sentence in sorted(ctx.terms_by_sentence) if ctx.item_has(COURT) and ctx.item_has(RULING) else ():
         court = ctx.first_term(COURT, sentence)
@@ -130,10 +131,6 @@ def _bodys_observers(ctx: ItemContext, bodies: list[Match], sentence: int) -> bo
         if m.sentence == sentence
         for i in range(max(m.first - BODY_OBSERVERS_REACH, 0), m.last + BODY_OBSERVERS_REACH + 1)
     )
-
-
-def _names_a_country(ctx: ItemContext) -> bool:
-    return any(m.entry.kind == "country" or (m.entry.kind == "body" and m.entry.extra) for m in ctx.entities)
 
 
 def _has_number(ctx: ItemContext, sentence: int) -> bool:

@@ -67,10 +67,11 @@ def _marks(values: Iterable[object]) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _candidates_sql(bands: int, band_days: bool, topic_keys: int) -> str:
-    """The candidate lookup for this many band keys and (country, kind) keys; its parameters, in order:
-    per band key (key, [first day, last day,] cap), per topic key (country, kind, first day, last day, cap),
-    and the cap on stories."""
+def _candidates_sql(bands: int, band_days: bool, topic_keys: int, day_keys: int = 0) -> str:
+    """The candidate lookup for this many band keys, (country, kind) keys over a day range, and (country,
+    kind) keys on one day; its parameters, in order: per band key (key, [first day, last day,] cap), per
+    topic key (country, kind, first day, last day, cap), per day key (country, kind, day, cap), and the cap
+    on stories."""
     band_day_clause = " AND day BETWEEN ? AND ?" if band_days else ""
     band_part = (
         f"SELECT story_id FROM (SELECT story_id FROM story_bands WHERE band_key = ?{band_day_clause} "
@@ -80,7 +81,11 @@ def _candidates_sql(bands: int, band_days: bool, topic_keys: int) -> str:
         "SELECT story_id FROM (SELECT story_id FROM story_topics "
         "WHERE country = ? AND kind = ? AND day BETWEEN ? AND ? ORDER BY day DESC LIMIT ?)"
     )
-    lookups = " UNION ALL ".join([band_part] * bands + [topic_part] * topic_keys)
+    day_part = (
+        "SELECT story_id FROM (SELECT story_id FROM story_topics "
+        "WHERE country = ? AND kind = ? AND day = ? ORDER BY item_id DESC LIMIT ?)"
+    )
+    lookups = " UNION ALL ".join([band_part] * bands + [topic_part] * topic_keys + [day_part] * day_keys)
     return (
         "SELECT id, recent_items FROM stories WHERE id IN (SELECT DISTINCT coalesce(merged_into, id) FROM stories "
         f"WHERE id IN ({lookups}) ORDER BY 1 DESC LIMIT ?)"
@@ -140,11 +145,13 @@ class StoryStore:
         countries: tuple[str, ...],
         kinds: tuple[str, ...],
         topic_days: tuple[int, int] | None,
+        also_day: int | None = None,
     ) -> list[tuple[int, int]]:
         """(story id, item id) of the stored items of the stories sharing a band key or a (country, kind, day).
 
         ``band_days`` limits band matches to items published in that day range (None: any day);
-        ``topic_days`` is the day range of the (country, kind, day) lookup (None: no such lookup).
+        ``topic_days`` is the day range of the (country, kind, day) lookup (None: no such lookup);
+        ``also_day``, a day outside that range whose (country, kind) rows are read too.
         The items' features are read separately (:meth:`features`): callers keep decoded ones.
         """
         # One small lookup per band key and per (country, kind), each capped to its newest rows on its own
@@ -158,13 +165,18 @@ class StoryStore:
             for country in countries:
                 for kind in kinds:
                     params += [country, kind, *topic_days, MAX_ITEMS_PER_KEY]
-        if not (bands or topic_keys):
+        day_keys = len(countries) * len(kinds) if also_day is not None else 0
+        for country in countries if day_keys else ():
+            for kind in kinds:
+                params += [country, kind, also_day, MAX_ITEMS_PER_KEY]
+        if not (bands or topic_keys or day_keys):
             return []
         params.append(MAX_CANDIDATE_STORIES)
         # The newest items of each story speak for it (kept on the story row by ``record`` and ``merge``):
         # a story carried by dozens of outlets would otherwise be read whole for every new item that might join it.
         rows: list[tuple[int, int]] = []
-        for story_id, recent in self.db.execute(_candidates_sql(len(bands), band_days is not None, topic_keys), params):
+        sql = _candidates_sql(len(bands), band_days is not None, topic_keys, day_keys)
+        for story_id, recent in self.db.execute(sql, params):
             # A JSON array of integers, read without the JSON parser: hundreds are read per new item.
             rows += [(story_id, int(item_id)) for item_id in recent.strip("[]").split(",") if item_id]
         rows.sort(key=itemgetter(1), reverse=True)

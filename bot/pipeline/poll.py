@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.dbthread import DbThread
 from bot.errors import FetchError, HTTPStatusError
 from bot.models import FeedRecord, ParsedFeed, PollReport
-from bot.pipeline.dedupe import Fingerprint, Outline, choose_among, open_stories
+from bot.pipeline.dedupe import UNDATED_DAY, Fingerprint, Outline, choose_among, open_stories
 from bot.pipeline.fetch import FetchLimits, FetchResult, Validators, fetch
 from bot.pipeline.prepare import PreparedItem, Preparer
 from bot.pipeline.route import Router
@@ -139,7 +139,12 @@ def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, b
     When the item links stories that were opened apart, they are merged into the oldest.
     """
     stored = store.stories.candidates(
-        fp.bands, fp.band_days, tuple(sorted(fp.countries)), tuple(sorted(fp.kinds)), fp.search_days
+        fp.bands,
+        fp.band_days,
+        tuple(sorted(fp.countries)),
+        tuple(sorted(fp.kinds)),
+        fp.search_days,
+        also_day=None if fp.published_is_fallback else UNDATED_DAY,
     )
     cache = _decoded_for(store)
     outlines = cache.outlines(store, [item_id for _, item_id in stored])

@@ -22,8 +22,8 @@ from bot.pipeline.dedupe import (
     fingerprint,
     undated_windows,
 )
-from bot.pipeline.dedupe.decide import OTHER_HEADLINE_ACTOR
-from bot.pipeline.dedupe.features import SEARCH_DAYS
+from bot.pipeline.dedupe.decide import MERGE_SCORE, NEAR_COPY_SCORE, OTHER_HEADLINE_ACTOR
+from bot.pipeline.dedupe.features import SEARCH_DAYS, UNDATED_DAY, UNDATED_SEARCH_DAYS
 from bot.pipeline.dedupe.minhash import shingles
 from bot.pipeline.dedupe.text import find_dates, name_key, names, numbers
 from bot.pipeline.dedupe.vocabulary import default_vocabulary
@@ -691,12 +691,40 @@ def test_undated_repost_naming_no_date_joins_the_story_its_feed_neighbours_frame
     day = T0.date().toordinal()
     framed = fingerprint(repost, undated_window=(day - 3, day + 1))
     assert framed.event_days == ()
-    assert framed.search_days == (day - 3 - SEARCH_DAYS, day + 1 + SEARCH_DAYS)
-    assert framed.index_days == ()
+    seen = day + 150
+    assert framed.search_days == (seen - UNDATED_SEARCH_DAYS, seen + SEARCH_DAYS)
+    assert framed.index_days == (UNDATED_DAY,)
     assert choose_story(framed, [Candidate(1, 1, fingerprint(PRELIM))]) == 1
+    # Neighbours months away do not keep it out (channels list posts out of order), but it is then no
+    # near copy: its figures and words must carry it as for a rewrite.
     months_away = fingerprint(repost, undated_window=(day + 90, day + 95))
-    assert choose_story(months_away, [Candidate(1, 1, fingerprint(PRELIM))]) is None
+    prelim = fingerprint(PRELIM)
+    assert MERGE_SCORE <= evidence(months_away, prelim) < NEAR_COPY_SCORE
+    assert choose_story(months_away, [Candidate(1, 1, prelim)]) == 1
     assert Fingerprint.from_json(framed.to_json(), framed.signature_bytes()).undated_window == (day - 3, day + 1)
+
+
+def test_undated_post_outside_its_feed_frame_needs_more_evidence_than_a_placed_one() -> None:
+    day = T0.date().toordinal()
+    strong = item(
+        "Observers: Mongolian vote orderly, turnout 68.2 per cent",
+        "The vote offered a genuine choice among 19 parties, the EU observers said. Turnout was 68.2 per cent.",
+        hours=150 * 24,
+        undated=True,
+    )
+    weak = item(
+        "Mongolia: observers comment on the vote",
+        "Observers said the vote in Mongolia went well.",
+        hours=150 * 24,
+        undated=True,
+    )
+    elsewhere = (day + 60, day + 61)
+    prelim = fingerprint(PRELIM)
+    assert choose_story(fingerprint(strong, undated_window=elsewhere), [Candidate(1, 1, prelim)]) == 1
+    assert choose_story(fingerprint(weak, undated_window=elsewhere), [Candidate(1, 1, prelim)]) is None
+    # Published before it was first seen, never long after.
+    later = fingerprint(item("x", "x", hours=200 * 24))
+    assert evidence(fingerprint(strong, undated_window=elsewhere), later) == 0.0
 
 
 def test_text_features_survive_translation() -> None:

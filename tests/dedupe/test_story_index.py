@@ -116,3 +116,24 @@ def test_upgrade_fills_story_ids_and_newest_items(tmp_path: Path) -> None:
         assert band_candidates(store, 555) == [(2, item_id) for item_id in range(15, 15 - MAX_ITEMS_PER_STORY, -1)]
     finally:
         store.close()
+
+
+def test_rows_filed_under_a_day_outside_the_range_are_read_only_when_asked(store: Store) -> None:
+    feed = store.feeds.add(FeedConfig("https://news.example/rss", interval_seconds=600), NOW, "test")
+    story = store.items.new_story(NOW)
+    item_id = store.items.insert(feed.id, item(1), story, NOW)
+    store.stories.record(
+        story,
+        item_id,
+        day=DAY,
+        index_days=(0,),
+        countries=["KZ"],
+        kinds=["results"],
+        bands=[],
+        features="{}",
+        signature=b"",
+    )
+    in_range = (DAY - 2, DAY + 2)
+    assert store.stories.candidates((), None, ("KZ",), ("results",), in_range) == []
+    assert store.stories.candidates((), None, ("KZ",), ("results",), in_range, also_day=0) == [(story, item_id)]
+    assert store.stories.candidates((), None, ("KZ",), ("turnout",), in_range, also_day=0) == []

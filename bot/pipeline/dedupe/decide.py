@@ -64,8 +64,10 @@ MIN_STEMS = 6
 # Enough evidence to merge: e.g. a shared body and a shared figure, or two figures, or similar
 # wording plus one more fact. Country, kind and time are prerequisites and score nothing.
 MERGE_SCORE = 4.0
-# An undated item's timing is inferred, so it needs one more piece of evidence.
+# An undated item's timing is inferred, so it needs one more piece of evidence; one that its feed
+# neighbours and the dates it mentions do not place near the other report needs another.
 UNDATED_EXTRA = 1.0
+UNPLACED_EXTRA = 1.0
 # Headlines led by different actors that each text names (a joint mission's partners, or two missions
 # mentioning each other) need more evidence of one statement.
 OTHER_HEADLINE_ACTOR = 2.0
@@ -225,6 +227,15 @@ def _in_time(new: Fingerprint, old: Fingerprint, limit_days: float) -> bool:
     return any(0 <= dated.day - day <= UNDATED_LAG_DAYS for day in undated.event_days)
 
 
+def _seen_after(new: Fingerprint, old: Fingerprint, limit_days: float) -> bool:
+    """One item is undated and the other was published before it was first seen (or up to ``limit_days``
+    after: a repost may be fetched before its source)."""
+    if new.published_is_fallback == old.published_is_fallback:
+        return False
+    undated, dated = (new, old) if new.published_is_fallback else (old, new)
+    return dated.published_days <= undated.published_days + limit_days
+
+
 def _next_step_in_same_words(new: Fingerprint, old: Fingerprint) -> bool:
     """Days apart with headlines naming different events: an agency's next report on the same process
     ("preliminary count closes", then "district counts confirm the result") reuses its lead's wording.
@@ -278,7 +289,10 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
         and _in_time(new, old, NEAR_COPY_DAYS)
     ):
         return NEAR_COPY_SCORE
-    if not (new.countries & old.countries and new.kinds & old.kinds and _in_time(new, old, REWRITE_DAYS)):
+    if not (new.countries & old.countries and new.kinds & old.kinds):
+        return 0.0
+    placed = _in_time(new, old, REWRITE_DAYS)
+    if not (placed or _seen_after(new, old, REWRITE_DAYS)):
         return 0.0
     if title_kinds_disagree:
         # The headlines name different events ("preliminary results" / "observers say"): an
@@ -310,7 +324,7 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
         elif overlap >= WORDS_SOME:
             score += WORDS_SOME_SCORE
     if apart is None:
-        score -= UNDATED_EXTRA
+        score -= UNDATED_EXTRA if placed else UNDATED_EXTRA + UNPLACED_EXTRA
     if new.title_bodies and old.title_bodies:
         new_actors, old_actors = vocab.actors(new.title_bodies), vocab.actors(old.title_bodies)
         if new_actors and old_actors and new_actors.isdisjoint(old_actors):

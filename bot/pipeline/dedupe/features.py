@@ -43,6 +43,12 @@ BAND_SEARCH_DAYS = 7
 MAX_EVENT_DATES = 3
 # An undated item whose dated neighbours in the feed are this close is filed under every day between them.
 NARROW_WINDOW_DAYS = 2
+# Every undated item is also filed under this day, which no dated item has, and dated items read it
+# whatever their own day: an undated item's place among its feed's dated items, or a date it mentions,
+# is a guess that a channel listing posts out of order or a future date ("run-off on 25/10") defeats.
+UNDATED_DAY = 0
+# An undated item was published on or before its first sighting: its source may be up to a year older.
+UNDATED_SEARCH_DAYS = 366
 BODY_TAG = "body:"
 SECONDS_PER_DAY = 86_400
 
@@ -115,18 +121,15 @@ class Fingerprint:
         if self.published_is_fallback:
             window = self.undated_window
             if window and window[1] - window[0] <= NARROW_WINDOW_DAYS:
-                return tuple(sorted({*self.event_days, *range(window[0], window[1] + 1)}))
-            return self.event_days
+                return (UNDATED_DAY, *sorted({*self.event_days, *range(window[0], window[1] + 1)}))
+            return (UNDATED_DAY, *self.event_days)
         return (self.day,)
 
     @property
-    def search_days(self) -> tuple[int, int] | None:
-        """The range of index days where reports of the same event are looked up (None: nowhere)."""
+    def search_days(self) -> tuple[int, int]:
+        """The range of index days where reports of the same event are looked up."""
         if self.published_is_fallback:
-            event_days, window = self.event_days, self.undated_window
-            if window:
-                return (min((window[0], *event_days)) - SEARCH_DAYS, max((window[1], *event_days)) + SEARCH_DAYS)
-            return (min(event_days), max(event_days) + SEARCH_DAYS) if event_days else None
+            return (self.day - UNDATED_SEARCH_DAYS, self.day + SEARCH_DAYS)
         return (self.day - SEARCH_DAYS, self.day + SEARCH_DAYS)
 
     @property

@@ -22,7 +22,7 @@ from bot.pipeline.dedupe import (
     fingerprint,
     undated_windows,
 )
-from bot.pipeline.dedupe.decide import MERGE_SCORE, NEAR_COPY_SCORE, OTHER_HEADLINE_ACTOR
+from bot.pipeline.dedupe.decide import MERGE_SCORE, NEAR_COPY_SCORE, OTHER_HEADLINE_ACTOR, SHARED_BODY
 from bot.pipeline.dedupe.features import SEARCH_DAYS, UNDATED_DAY, UNDATED_SEARCH_DAYS
 from bot.pipeline.dedupe.minhash import shingles
 from bot.pipeline.dedupe.text import find_dates, name_key, names, numbers
@@ -305,6 +305,29 @@ def test_headlines_naming_different_observer_missions_are_two_statements() -> No
     assert conflict(sco, cis) == "headline bodies"
     assert choose_story(sco, [Candidate(1, 1, cis)]) is None
     assert choose_story(cis_copy, [Candidate(1, 1, cis)]) == 1
+
+
+def test_observer_groups_without_a_body_id_tell_statements_apart() -> None:
+    text = "The observers said the legislative elections were calm and transparent and the count orderly."
+    union = fingerprint(
+        item("AU observers: Mongolian vote calm and transparent", text, bodies=("african-union",), hours=0)
+    )
+    league = fingerprint(item("Arab League mission hails smooth Mongolian vote", text, bodies=(), hours=2))
+    league_fr = fingerprint(
+        item(
+            "La mission de la Ligue arabe salue le bon déroulement du scrutin en Mongolie",
+            "Les observateurs ont jugé le scrutin calme et transparent.",
+            lang="fr",
+            bodies=(),
+            hours=3,
+        )
+    )
+    assert league.bodies == {"arab-league"}
+    assert league.title_bodies == {"arab-league"}
+    assert conflict(league, union) == "bodies"
+    assert choose_story(league, [Candidate(1, 1, union)]) is None
+    # Named by both, the group is a shared actor as a body is.
+    assert evidence(league_fr, league) >= SHARED_BODY
 
 
 def test_meeting_standards_is_not_a_meeting() -> None:

@@ -277,7 +277,7 @@ def fingerprint(
         published=published,
         published_is_fallback=undated,
         countries=frozenset(item.tags.countries),
-        bodies=frozenset(item.tags.bodies),
+        bodies=frozenset(item.tags.bodies) | vocab.other_observers.find(folded_text),
         kinds=title_kinds | vocab.lead_kinds_in(opening),
         title_kinds=title_kinds,
         figures=figures,
@@ -288,7 +288,7 @@ def fingerprint(
         signature=sig,
         bands=minhash.band_keys(sig),
         undated_window=undated_window if undated else None,
-        title_bodies=_named_in(item.title, item.tags),
+        title_bodies=_shared(_named_in(item.title, item.tags) | vocab.other_observers.find(folded_title)),
     )
 
 

@@ -100,6 +100,8 @@ class Vocabulary:
     body_families: dict[str, str]
     context_bodies: frozenset[str]
     neutral_bodies: frozenset[str]
+    # Observer groups the tags do not name, found by the same means as event kinds.
+    other_observers: KindFinder = field(default_factory=lambda: KindFinder(()))
     # Body families by body set, filled as sets are met: an item's bodies come from a few dozen known
     # ones, the same sets recur, and conflict checks ask for them hundreds of times per stored item.
     _families: dict[frozenset[str], frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
@@ -196,6 +198,11 @@ def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
         body_families={str(k): str(v) for k, v in data["body_families"].items()},
         context_bodies=frozenset(data["context_bodies"]),
         neutral_bodies=frozenset(data["neutral_bodies"]),
+        other_observers=KindFinder(
+            (str(group), strip_accents(pattern))
+            for group, patterns in (data.get("other_observers") or {}).items()
+            for pattern in patterns
+        ),
     )
 
 

@@ -107,6 +107,7 @@ class Knowledge:
                 aliases.extend(CountryAlias(a, code, kind) for a in extra.get(key) or [])
         aliases.extend(CountryAlias(a, "", SEAT) for a in cdata.get("seats") or [])
         aliases.extend(_english_plurals(aliases))
+        aliases.extend(_french_inflections(aliases))
         aliases.extend(_unaccented(aliases, {str(x).casefold() for x in cdata.get("not_unaccented") or []}))
         bodies = {}
         bdata = _read(root / "bodies.yaml")
@@ -315,6 +316,35 @@ def _english_plurals(aliases: list[CountryAlias]) -> list[CountryAlias]:
         ):
             taken.add(f"{word}s".casefold())
             out.append(CountryAlias(f"{word}s", a.code, DEMONYM))
+    return out
+
+
+# French demonym endings and the feminine and plural endings added to them ("hongrois" → "hongroise",
+# "hongroises"; "kényan" → "kényane"; "ivoirien" → "ivoirienne"): the lemmatiser knows some of these forms only.
+_FRENCH_DEMONYM_ENDINGS = {
+    "ois": ("e", "es"),
+    "ais": ("e", "es"),
+    "ien": ("ne", "nes", "s"),
+    "ain": ("e", "es", "s"),
+    "an": ("e", "es", "s"),
+}
+
+
+def _french_inflections(aliases: list[CountryAlias]) -> list[CountryAlias]:
+    """The feminine and plural forms of French demonyms (written in lower case, as French writes them)."""
+    taken = {a.alias.casefold() for a in aliases}
+    out = []
+    for a in aliases:
+        word = a.alias
+        if a.kind != DEMONYM or not word.islower() or not word.isalpha() or CYRILLIC.search(word):
+            continue
+        for ending, additions in _FRENCH_DEMONYM_ENDINGS.items():
+            if word.endswith(ending):
+                for form in (word + addition for addition in additions):
+                    if form not in taken:
+                        taken.add(form)
+                        out.append(CountryAlias(form, a.code, DEMONYM))
+                break
     return out
 
 

@@ -97,6 +97,10 @@ def test_month_names_tell_a_short_repost_s_language() -> None:
     # Few function words, but dates in Portuguese: the feed's Spanish hint is wrong.
     repost = "CNE de Timor-Leste marca votação para 9 de dezembro. Registo de 2 de junho a 31 de julho."
     assert choose_language("es", repost, lambda text: "pt") == "pt"
+    # Two English function words and no Spanish one: an English post in a Spanish channel.
+    post = "Hungary, election office: 60% of ballots processed, turnout 77.2% of voters."
+    assert choose_language("es", post, lambda text: "en") == "en"
+    assert choose_language("es", "Hungría: 60% of ballots", never_called) == "es"
     # A month both languages write alike ("abril") marks neither.
     assert choose_language("es", "Votação em abril, segundo a CNE", never_called) == "es"
 

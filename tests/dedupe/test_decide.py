@@ -22,7 +22,14 @@ from bot.pipeline.dedupe import (
     fingerprint,
     undated_windows,
 )
-from bot.pipeline.dedupe.decide import MERGE_SCORE, NEAR_COPY_SCORE, OTHER_HEADLINE_ACTOR, SHARED_BODY
+from bot.pipeline.dedupe.decide import (
+    FIGURE_WEIGHT_LARGE,
+    FIGURE_WEIGHT_SMALL,
+    MERGE_SCORE,
+    NEAR_COPY_SCORE,
+    OTHER_HEADLINE_ACTOR,
+    SHARED_BODY,
+)
 from bot.pipeline.dedupe.features import SEARCH_DAYS, UNDATED_DAY, UNDATED_SEARCH_DAYS
 from bot.pipeline.dedupe.minhash import shingles
 from bot.pipeline.dedupe.text import find_dates, name_key, names, numbers
@@ -328,6 +335,24 @@ def test_observer_groups_without_a_body_id_tell_statements_apart() -> None:
     assert choose_story(league, [Candidate(1, 1, union)]) is None
     # Named by both, the group is a shared actor as a body is.
     assert evidence(league_fr, league) >= SHARED_BODY
+
+
+def test_a_shared_percentage_weighs_as_a_large_figure_even_when_whole() -> None:
+    english = fingerprint(item("Mongolia: turnout reaches 83 percent, election office says", "Turnout was 83 percent."))
+    french = fingerprint(
+        item(
+            "Mongolie : la participation atteint 83 %",
+            "Le bureau électoral annonce une participation de 83 %.",
+            lang="fr",
+            hours=3,
+        )
+    )
+    observers = fingerprint(item("Mongolia: 83 observers deployed", "83 observers were deployed.", hours=3))
+    assert english.percents & french.percents == {"83"}
+    assert evidence(english, french) - evidence(english, replace(french, percents=frozenset())) == (
+        FIGURE_WEIGHT_LARGE - FIGURE_WEIGHT_SMALL
+    )
+    assert not observers.percents
 
 
 def test_meeting_standards_is_not_a_meeting() -> None:

@@ -244,10 +244,10 @@ def _next_step_in_same_words(new: Fingerprint, old: Fingerprint) -> bool:
     return apart is not None and apart > REWRITE_DAYS and new.title_kinds != old.title_kinds
 
 
-def _figure_score(shared: frozenset[str]) -> float:
+def _figure_score(shared: frozenset[str], shared_percents: frozenset[str]) -> float:
     score = 0.0
     for figure in shared:
-        large = "." in figure or ":" in figure or (figure.isdigit() and int(figure) >= 100)
+        large = figure in shared_percents or "." in figure or ":" in figure or (figure.isdigit() and int(figure) >= 100)
         if large:
             score += FIGURE_WEIGHT_LARGE
         elif figure.isdigit() and int(figure) >= 10:
@@ -305,7 +305,7 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
     if specific:
         score += SHARED_BODY
     shared_figures = new.figures & old.figures
-    score += _figure_score(shared_figures)
+    score += _figure_score(shared_figures, new.percents & old.percents)
     if new.figures and old.figures and not shared_figures:
         # Figures survive translation and rewriting; two reports citing only different figures
         # are more likely successive updates ("update 3", "update 4") than one story.

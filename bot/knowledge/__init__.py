@@ -79,6 +79,16 @@ class SharedName:
     observers: str | None = None
 
 
+@dataclass(frozen=True)
+class Homonym:
+    """A country's name that is also a place inside ``place_in`` ("Georgia" in the US, "Armenia" in
+    Colombia): next to a city or institution of ``place_in`` it names that place, not ``country``."""
+
+    names: tuple[str, ...]
+    country: str
+    place_in: str
+
+
 @dataclass
 class Knowledge:
     """All tagging knowledge, plus lookups used by chat commands (resolve, labels, vocabulary)."""
@@ -91,6 +101,7 @@ class Knowledge:
     ambiguous: frozenset[str]
     langs: tuple[str, ...] = LANGS
     shared: list[SharedName] = field(default_factory=list)
+    homonyms: list[Homonym] = field(default_factory=list)
     lemma: Callable[[str, str], str] | None = None
     _index: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
@@ -134,7 +145,17 @@ class Knowledge:
             )
             for s in bdata.get("shared") or []
         ]
-        kn = cls(names, aliases, bodies, national, vocab, frozenset(cdata.get("ambiguous") or []), langs, shared)
+        homonyms = [
+            Homonym(
+                tuple(str(name) for name in h["names"]),
+                _check_country_code(str(h["country"]), "countries.yaml"),
+                _check_country_code(str(h["place_in"]), "countries.yaml"),
+            )
+            for h in cdata.get("homonyms") or []
+        ]
+        kn = cls(
+            names, aliases, bodies, national, vocab, frozenset(cdata.get("ambiguous") or []), langs, shared, homonyms
+        )
         kn._build_index()
         return kn
 

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge import CAPITAL, NAME, SEAT, Knowledge, SharedName
+from bot.knowledge import CAPITAL, INSTITUTION, NAME, SEAT, Homonym, Knowledge, SharedName
 from bot.models import Evidence, Tags
 from bot.pipeline.normalise import narrowed_langid_identifier
 from bot.pipeline.tag.bodies import SHARED, find_bodies
@@ -50,6 +50,7 @@ class Tagger:
         self._roles = {bid: b.role for bid, b in knowledge.bodies.items()}
         self._observing = {bid: b.observing for bid, b in knowledge.bodies.items() if b.observing}
         self._shared = {str(i): s for i, s in enumerate(knowledge.shared)}
+        self._homonyms = {name.casefold(): h for h in knowledge.homonyms for name in h.names}
         self._langs = knowledge.langs
         self._gazetteer = Gazetteer(_aliases(knowledge), knowledge.langs, self._lemma, terms=_terms(knowledge))
 
@@ -85,6 +86,7 @@ class Tagger:
             and not (m.span.casefold() in ambiguous and _first_name(m.last, tokens, lang))
         )
         entities = _shared_readings(entities, found_terms, tokens, self._shared)
+        entities = _homonym_places_read(entities, self._homonyms)
         # Terms are not resolved: "observers from" (foreign) and "observers" (observe) both count.
         ctx = ItemContext(tokens, entities, found_terms)
         relevant, why = judge(ctx, self._roles)
@@ -103,6 +105,31 @@ class Tagger:
             evidence.extend(body_evidence)
         evidence.extend(country_evidence)
         return Tags(relevant, countries, bodies, tuple(evidence))
+
+
+def _homonym_places_read(entities: list[Match], homonyms: Mapping[str, Homonym]) -> list[Match]:
+    """A country's name that is also a place elsewhere ("Georgia" in the US) names that place throughout
+    an item where a sentence holding it names a city, region or institution of the other country ("Fulton
+    County, Georgia"): an item does not use one name for two places."""
+    if not homonyms:
+        return entities
+    places: set[tuple[int, str]] = set()
+    for m in entities:
+        if m.entry.kind == "country" and m.entry.extra in (CAPITAL, INSTITUTION):
+            places.add((m.sentence, m.entry.value))
+        elif m.entry.kind == "body" and m.entry.extra:
+            places.add((m.sentence, m.entry.extra))
+
+    def homonym_of(m: Match) -> Homonym | None:
+        homonym = homonyms.get(m.span.casefold()) if m.entry.kind == "country" else None
+        return homonym if homonym is not None and m.entry.value == homonym.country else None
+
+    placed = set()
+    for m in entities:
+        homonym = homonym_of(m)
+        if homonym is not None and (m.sentence, homonym.place_in) in places:
+            placed.add(homonym)
+    return [m for m in entities if homonym_of(m) not in placed] if placed else entities
 
 
 # How many words before a shared name a word for observers may stand: "observadores de la CEI".

@@ -280,3 +280,9 @@ def m005_story_lookup_without_features(db: Database) -> None:
     )
     db.execute("DROP TABLE story_topics")
     db.execute("ALTER TABLE story_topics_by_key RENAME TO story_topics")
+
+
+@migrations()
+def m006_story_topics_by_kind(db: Database) -> None:
+    """Topic rows by kind and day: an item that names no country looks for reports of its kind in any."""
+    db.execute("CREATE INDEX story_topics_kind ON story_topics(kind, day)")

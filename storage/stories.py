@@ -67,23 +67,24 @@ def _marks(values: Iterable[object]) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _candidates_sql(bands: int, band_days: bool, topic_keys: int, day_keys: int = 0) -> str:
-    """The candidate lookup for this many band keys, (country, kind) keys over a day range, and (country,
-    kind) keys on one day; its parameters, in order: per band key (key, [first day, last day,] cap), per
-    topic key (country, kind, first day, last day, cap), per day key (country, kind, day, cap), and the cap
-    on stories."""
+def _candidates_sql(bands: int, band_days: bool, topic_keys: int, day_keys: int = 0, any_country: bool = False) -> str:
+    """The candidate lookup for this many band keys, topic keys over a day range and topic keys on one day;
+    a topic key is a (country, kind), or a kind alone with ``any_country``. Its parameters, in order: per
+    band key (key, [first day, last day,] cap), per topic key ([country,] kind, first day, last day, cap), per
+    day key ([country,] kind, day, cap), and the cap on stories."""
     band_day_clause = " AND day BETWEEN ? AND ?" if band_days else ""
     band_part = (
         f"SELECT story_id FROM (SELECT story_id FROM story_bands WHERE band_key = ?{band_day_clause} "
         "ORDER BY day DESC LIMIT ?)"
     )
+    key = "kind = ?" if any_country else "country = ? AND kind = ?"
     topic_part = (
-        "SELECT story_id FROM (SELECT story_id FROM story_topics "
-        "WHERE country = ? AND kind = ? AND day BETWEEN ? AND ? ORDER BY day DESC LIMIT ?)"
+        f"SELECT story_id FROM (SELECT story_id FROM story_topics WHERE {key} AND day BETWEEN ? AND ? "
+        "ORDER BY day DESC LIMIT ?)"
     )
     day_part = (
-        "SELECT story_id FROM (SELECT story_id FROM story_topics "
-        "WHERE country = ? AND kind = ? AND day = ? ORDER BY item_id DESC LIMIT ?)"
+        f"SELECT story_id FROM (SELECT story_id FROM story_topics WHERE {key} AND day = ? "
+        "ORDER BY item_id DESC LIMIT ?)"
     )
     lookups = " UNION ALL ".join([band_part] * bands + [topic_part] * topic_keys + [day_part] * day_keys)
     return (
@@ -146,12 +147,15 @@ class StoryStore:
         kinds: tuple[str, ...],
         topic_days: tuple[int, int] | None,
         also_day: int | None = None,
+        *,
+        any_country: bool = False,
     ) -> list[tuple[int, int]]:
         """(story id, item id) of the stored items of the stories sharing a band key or a (country, kind, day).
 
         ``band_days`` limits band matches to items published in that day range (None: any day);
         ``topic_days`` is the day range of the (country, kind, day) lookup (None: no such lookup);
-        ``also_day``, a day outside that range whose (country, kind) rows are read too.
+        ``also_day``, a day outside that range whose (country, kind) rows are read too. With ``any_country``
+        the lookups are by kind and day in every country (``countries`` unused).
         The items' features are read separately (:meth:`features`): callers keep decoded ones.
         """
         # One small lookup per band key and per (country, kind), each capped to its newest rows on its own
@@ -160,22 +164,22 @@ class StoryStore:
         params: list[object] = []
         for band in bands:
             params += [band, *(band_days or ()), MAX_ITEMS_PER_KEY]
-        topic_keys = len(countries) * len(kinds) if topic_days else 0
-        if topic_days:
-            for country in countries:
-                for kind in kinds:
-                    params += [country, kind, *topic_days, MAX_ITEMS_PER_KEY]
-        day_keys = len(countries) * len(kinds) if also_day is not None else 0
-        for country in countries if day_keys else ():
-            for kind in kinds:
-                params += [country, kind, also_day, MAX_ITEMS_PER_KEY]
+        keys: list[tuple[str, ...]] = (
+            [(kind,) for kind in kinds] if any_country else [(country, kind) for country in countries for kind in kinds]
+        )
+        topic_keys = len(keys) if topic_days else 0
+        for key in keys if topic_days else ():
+            params += [*key, *(topic_days or ()), MAX_ITEMS_PER_KEY]
+        day_keys = len(keys) if also_day is not None else 0
+        for key in keys if day_keys else ():
+            params += [*key, also_day, MAX_ITEMS_PER_KEY]
         if not (bands or topic_keys or day_keys):
             return []
         params.append(MAX_CANDIDATE_STORIES)
         # The newest items of each story speak for it (kept on the story row by ``record`` and ``merge``):
         # a story carried by dozens of outlets would otherwise be read whole for every new item that might join it.
         rows: list[tuple[int, int]] = []
-        sql = _candidates_sql(len(bands), band_days is not None, topic_keys, day_keys)
+        sql = _candidates_sql(len(bands), band_days is not None, topic_keys, day_keys, any_country)
         for story_id, recent in self.db.execute(sql, params):
             # A JSON array of integers, read without the JSON parser: hundreds are read per new item.
             rows += [(story_id, int(item_id)) for item_id in recent.strip("[]").split(",") if item_id]

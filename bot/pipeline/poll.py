@@ -21,7 +21,7 @@ from bot.clock import Clock
 from bot.dbthread import DbThread
 from bot.errors import FetchError, HTTPStatusError
 from bot.models import FeedRecord, ParsedFeed, PollReport
-from bot.pipeline.dedupe import UNDATED_DAY, Fingerprint, Outline, choose_among, open_stories
+from bot.pipeline.dedupe import NO_COUNTRY, UNDATED_DAY, Fingerprint, Outline, choose_among, open_stories
 from bot.pipeline.fetch import FetchLimits, FetchResult, Validators, fetch
 from bot.pipeline.prepare import PreparedItem, Preparer
 from bot.pipeline.route import Router
@@ -138,13 +138,15 @@ def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, b
     Candidates come from the LSH bands and the (country, kind, day) index; ``choose_among`` decides.
     When the item links stories that were opened apart, they are merged into the oldest.
     """
+    countries = tuple(sorted(fp.countries))
     stored = store.stories.candidates(
         fp.bands,
         fp.band_days,
-        tuple(sorted(fp.countries)),
+        (*countries, NO_COUNTRY),
         tuple(sorted(fp.kinds)),
         fp.search_days,
         also_day=None if fp.published_is_fallback else UNDATED_DAY,
+        any_country=not countries,
     )
     cache = _decoded_for(store)
     outlines = cache.outlines(store, [item_id for _, item_id in stored])
@@ -174,7 +176,7 @@ def record_fingerprint(store: Store, story_id: int, item_id: int, fp: Fingerprin
         item_id,
         day=fp.day,
         index_days=fp.index_days,
-        countries=sorted(fp.countries),
+        countries=sorted(fp.countries) or [NO_COUNTRY],
         kinds=sorted(fp.kinds),
         bands=fp.bands,
         features=fp.to_json(),

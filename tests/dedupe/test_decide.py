@@ -27,6 +27,7 @@ from bot.pipeline.dedupe.decide import (
     FIGURE_WEIGHT_SMALL,
     MERGE_SCORE,
     NEAR_COPY_SCORE,
+    NO_COUNTRY_EXTRA,
     OTHER_HEADLINE_ACTOR,
     SHARED_BODY,
 )
@@ -353,6 +354,25 @@ def test_a_shared_percentage_weighs_as_a_large_figure_even_when_whole() -> None:
         FIGURE_WEIGHT_LARGE - FIGURE_WEIGHT_SMALL
     )
     assert not observers.percents
+
+
+def test_a_report_naming_no_country_joins_a_story_on_more_evidence() -> None:
+    named = fingerprint(
+        item("Mongolia: turnout 61.2 percent", "Turnout reached 61.2 per cent, the election commission said.")
+    )
+    unnamed = fingerprint(
+        item(
+            "La participation atteint 61,2 %",
+            "La participation a atteint 61,2 %, selon la commission électorale.",
+            lang="fr",
+            countries=(),
+            hours=2,
+        )
+    )
+    placed = replace(unnamed, countries=named.countries)
+    assert evidence(unnamed, named) == evidence(placed, named) - NO_COUNTRY_EXTRA >= MERGE_SCORE
+    assert choose_story(unnamed, [Candidate(1, 1, named)]) == 1
+    assert evidence(replace(unnamed, countries=frozenset({"KG"})), named) == 0.0
 
 
 def test_meeting_standards_is_not_a_meeting() -> None:

@@ -137,3 +137,29 @@ def test_rows_filed_under_a_day_outside_the_range_are_read_only_when_asked(store
     assert store.stories.candidates((), None, ("KZ",), ("results",), in_range) == []
     assert store.stories.candidates((), None, ("KZ",), ("results",), in_range, also_day=0) == [(story, item_id)]
     assert store.stories.candidates((), None, ("KZ",), ("turnout",), in_range, also_day=0) == []
+
+
+def test_an_item_naming_no_country_is_found_by_kind_and_finds_reports_of_its_kind_anywhere(store: Store) -> None:
+    feed = store.feeds.add(FeedConfig("https://news.example/rss", interval_seconds=600), NOW, "test")
+    kazakh, unplaced = store.items.new_story(NOW), store.items.new_story(NOW)
+    for story, number, country in ((kazakh, 1, "KZ"), (unplaced, 2, "")):
+        item_id = store.items.insert(feed.id, item(number), story, NOW)
+        store.stories.record(
+            story,
+            item_id,
+            day=DAY,
+            index_days=(DAY,),
+            countries=[country],
+            kinds=["turnout"],
+            bands=[],
+            features="{}",
+            signature=b"",
+        )
+    in_range = (DAY - 2, DAY + 2)
+    found_by_kind = store.stories.candidates((), None, (), ("turnout",), in_range, any_country=True)
+    assert {story for story, _ in found_by_kind} == {kazakh, unplaced}
+    found_for_kazakhstan = store.stories.candidates((), None, ("KZ", ""), ("turnout",), in_range)
+    assert {story for story, _ in found_for_kazakhstan} == {kazakh, unplaced}
+    found_for_armenia = store.stories.candidates((), None, ("AM", ""), ("turnout",), in_range)
+    assert {story for story, _ in found_for_armenia} == {unplaced}
+    assert store.stories.candidates((), None, (), ("results",), in_range, any_country=True) == []

@@ -20,9 +20,10 @@ from bot.pipeline.dedupe.decide import (
     evidence,
     open_stories,
 )
-from bot.pipeline.dedupe.features import UNDATED_DAY, Fingerprint, fingerprint, undated_windows
+from bot.pipeline.dedupe.features import NO_COUNTRY, UNDATED_DAY, Fingerprint, fingerprint, undated_windows
 
 __all__ = [
+    "NO_COUNTRY",
     "UNDATED_DAY",
     "Candidate",
     "Fingerprint",

@@ -10,7 +10,7 @@ shows one outlet twice, so every threshold leans towards keeping items apart:
    stops chains of weak links.
 2. **Near copies** in one language (syndicated copies, new headlines on the same lead, re-posts):
    the title+lead shingles agree (estimated Jaccard ≥ NEAR_COPY_SIMILARITY) within a week.
-3. **Rewrites and translations**: same country, a common event kind, published within
+3. **Rewrites and translations**: same country (or none named), a common event kind, published within
    REWRITE_HOURS, and enough language-independent evidence (shared bodies, figures, dates, names,
    similar words in one language) to reach MERGE_SCORE.
 """
@@ -68,6 +68,9 @@ MERGE_SCORE = 4.0
 # neighbours and the dates it mentions do not place near the other report needs another.
 UNDATED_EXTRA = 1.0
 UNPLACED_EXTRA = 1.0
+# An item that names no country (a channel post, a report whose country is only implied) may be about
+# any country's election: it needs one more piece of evidence too.
+NO_COUNTRY_EXTRA = 1.0
 # Headlines led by different actors that each text names (a joint mission's partners, or two missions
 # mentioning each other) need more evidence of one statement.
 OTHER_HEADLINE_ACTOR = 2.0
@@ -266,7 +269,8 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
     """How strongly two items report the same event; 0 when a prerequisite is missing.
 
     NEAR_COPY_SCORE for near copies; otherwise the sum of the evidence weights above, provided
-    both items name the same country, a common event kind, and are close enough in time.
+    both items name the same country (or one names none, for more evidence), a common event kind, and are
+    close enough in time.
     """
     vocab = vocab or default_vocabulary()
     same_language = new.lang == old.lang
@@ -289,7 +293,8 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
         and _in_time(new, old, NEAR_COPY_DAYS)
     ):
         return NEAR_COPY_SCORE
-    if not (new.countries & old.countries and new.kinds & old.kinds):
+    country_unknown = not (new.countries and old.countries)
+    if not ((country_unknown or new.countries & old.countries) and new.kinds & old.kinds):
         return 0.0
     placed = _in_time(new, old, REWRITE_DAYS)
     if not (placed or _seen_after(new, old, REWRITE_DAYS)):
@@ -325,6 +330,8 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
             score += WORDS_SOME_SCORE
     if apart is None:
         score -= UNDATED_EXTRA if placed else UNDATED_EXTRA + UNPLACED_EXTRA
+    if country_unknown:
+        score -= NO_COUNTRY_EXTRA
     if new.title_bodies and old.title_bodies:
         new_actors, old_actors = vocab.actors(new.title_bodies), vocab.actors(old.title_bodies)
         if new_actors and old_actors and new_actors.isdisjoint(old_actors):

@@ -49,6 +49,9 @@ NARROW_WINDOW_DAYS = 2
 UNDATED_DAY = 0
 # An undated item was published on or before its first sighting: its source may be up to a year older.
 UNDATED_SEARCH_DAYS = 366
+# Items that name no country are filed under this one; items that name one look there too, and items
+# that name none look for their kind in every country (and need more evidence to join a story).
+NO_COUNTRY = ""
 BODY_TAG = "body:"
 SECONDS_PER_DAY = 86_400
 

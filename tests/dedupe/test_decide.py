@@ -382,6 +382,18 @@ def test_meeting_standards_is_not_a_meeting() -> None:
 
 
 KIND_EXAMPLES = [
+    ("preliminary_results", "Election office reports 90% of tally sheets counted in the regional vote"),
+    ("candidate_registration", "Облизбирком завершил приём документов от кандидатов"),
+    ("meeting", "ЦИК и делегация Конгресса обсудили подготовку к выборам"),
+    ("recount", "Judicial recounts requested in two ridings"),
+    ("recount", "Recomptages demandés dans deux circonscriptions"),
+    ("recount", "El tribunal ordena el recuento de 40 mesas"),
+    ("recount", "ЦИК назначил пересчёт голосов на 12 участках"),
+    ("recount", "TRE determina recontagem em três seções"),
+    ("poll_workers", "Election agency sets out to hire 90,000 election workers"),
+    ("poll_workers", "Élections Québec lance le recrutement de 90 000 travailleurs électoraux"),
+    ("poll_workers", "La Registraduría capacita a 700.000 jurados de votación"),
+    ("poll_workers", "В регионе началось обучение членов участковых комиссий"),
     ("preliminary_statement", "US midterms well run but marked by polarisation, observers say"),
     ("preliminary_statement", "La OSCE avala la organización de las elecciones de medio mandato"),
     ("preliminary_statement", "Benim: missão da União Africana aponta competição limitada"),

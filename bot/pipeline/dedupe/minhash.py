@@ -23,8 +23,11 @@ ROWS = PERMUTATIONS // BANDS
 SHINGLE_WORDS = 3
 
 _rng = np.random.default_rng(20240917)  # fixed seed: signatures must be stable across processes
-_A = _rng.integers(1, 2**32, size=PERMUTATIONS, dtype=np.uint64) | np.uint64(1)
-_B = _rng.integers(0, 2**32, size=PERMUTATIONS, dtype=np.uint64)
+# Full 64-bit odd multipliers: the product of a 32-bit hash with one wraps around 2^64, which is what
+# mixes the bits. With multipliers below 2^32 the product never wraps, every "permutation" keeps the
+# order of the hashes, and all of them pick the same shingle.
+_A = _rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_B = _rng.integers(0, 2**63, size=PERMUTATIONS, dtype=np.uint64)
 _SHIFT = np.uint64(32)
 _MASK_63 = (1 << 63) - 1
 

@@ -23,7 +23,7 @@ from bot.models import Evidence, Tags
 from bot.pipeline.normalise import narrowed_langid_identifier
 from bot.pipeline.tag.bodies import SHARED, find_bodies
 from bot.pipeline.tag.context import ItemContext
-from bot.pipeline.tag.countries import find_countries
+from bot.pipeline.tag.countries import entity_mentions, find_countries
 from bot.pipeline.tag.gazetteer import Entry, Gazetteer, Match, resolve_overlaps
 from bot.pipeline.tag.relevance import COURT, OBSERVE, OFFICIAL_OUTCOME, judge
 from bot.pipeline.tag.text import Tokens, alias_tokens, tokenise
@@ -113,23 +113,13 @@ def _homonym_places_read(entities: list[Match], homonyms: Mapping[str, Homonym])
     County, Georgia"): an item does not use one name for two places."""
     if not homonyms:
         return entities
-    places: set[tuple[int, str]] = set()
+    places = {(m.sentence, code) for code, kind, m in entity_mentions(entities) if kind in (CAPITAL, INSTITUTION)}
+    readings = []
     for m in entities:
-        if m.entry.kind == "country" and m.entry.extra in (CAPITAL, INSTITUTION):
-            places.add((m.sentence, m.entry.value))
-        elif m.entry.kind == "body" and m.entry.extra:
-            places.add((m.sentence, m.entry.extra))
-
-    def homonym_of(m: Match) -> Homonym | None:
         homonym = homonyms.get(m.span.casefold()) if m.entry.kind == "country" else None
-        return homonym if homonym is not None and m.entry.value == homonym.country else None
-
-    placed = set()
-    for m in entities:
-        homonym = homonym_of(m)
-        if homonym is not None and (m.sentence, homonym.place_in) in places:
-            placed.add(homonym)
-    return [m for m in entities if homonym_of(m) not in placed] if placed else entities
+        readings.append((m, homonym if homonym is not None and m.entry.value == homonym.country else None))
+    placed = {h for m, h in readings if h is not None and (m.sentence, h.place_in) in places}
+    return [m for m, h in readings if h not in placed] if placed else entities
 
 
 # How many words before a shared name a word for observers may stand: "observadores de la CEI".

@@ -11,6 +11,7 @@ countries are those close to the best score and anchored in the title or an elec
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from bot.knowledge import CAPITAL, DEMONYM, INSTITUTION, NAME
 from bot.models import Evidence
@@ -31,13 +32,19 @@ LIST_SIZE, LIST_FACTOR = 3, 0.15
 
 def country_mentions(ctx: ItemContext) -> list[tuple[str, str, Match]]:
     """(code, mention kind, match) for every country mention, national bodies included."""
+    return _shared_institutions_read(entity_mentions(ctx.entities))
+
+
+def entity_mentions(entities: Iterable[Match]) -> list[tuple[str, str, Match]]:
+    """(code, mention kind, match) for the entities that name a country, national bodies included, as
+    the gazetteer found them (before shared institutions' names are read)."""
     out: list[tuple[str, str, Match]] = []
-    for m in ctx.entities:
+    for m in entities:
         if m.entry.kind == "country":
             out.append((m.entry.value, m.entry.extra, m))
         elif m.entry.kind == "body" and m.entry.extra:
             out.append((m.entry.extra, INSTITUTION, m))
-    return _shared_institutions_read(out)
+    return out
 
 
 def _shared_institutions_read(mentions: list[tuple[str, str, Match]]) -> list[tuple[str, str, Match]]:

@@ -197,6 +197,16 @@ class StoryStore:
         ).fetchall()
         return [StoredFingerprint(row[0], row[1], row[2]) for row in rows]
 
+    def signatures(self, item_ids: list[int]) -> dict[int, bytes]:
+        """The stored MinHash signatures of these items, by item id."""
+        if not item_ids:
+            return {}
+        rows = self.db.execute(
+            "SELECT item_id, signature FROM story_features WHERE item_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(item_ids),),
+        ).fetchall()
+        return {item_id: signature for item_id, signature in rows}
+
     def merge(self, into: int, others: Iterable[int], now: datetime) -> None:
         """Move every item of ``others`` into story ``into``.
 

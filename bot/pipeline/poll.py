@@ -21,7 +21,15 @@ from bot.clock import Clock
 from bot.dbthread import DbThread
 from bot.errors import FetchError, HTTPStatusError
 from bot.models import FeedRecord, ParsedFeed, PollReport
-from bot.pipeline.dedupe import NO_COUNTRY, UNDATED_DAY, Fingerprint, Outline, choose_among, open_stories
+from bot.pipeline.dedupe import (
+    NO_COUNTRY,
+    UNDATED_DAY,
+    Fingerprint,
+    Outline,
+    choose_among,
+    minhash,
+    stories_worth_comparing,
+)
 from bot.pipeline.fetch import FetchLimits, FetchResult, Validators, fetch
 from bot.pipeline.prepare import PreparedItem, Preparer
 from bot.pipeline.route import Router
@@ -50,8 +58,8 @@ class PollDeps:
 # Decoded fingerprints kept per store: busy days bring the same candidates back for many items, and a
 # stored item's features never change (see ``put`` for reused ids). Bounded: each takes a few KB.
 DECODED_FINGERPRINTS = 3_000
-# Outlines (relevance and countries, ~150 bytes each) are kept for many more items: most candidates of
-# a busy day are ruled out by them without decoding their fingerprints.
+# Outlines (relevance, countries, language and event kinds, ~150 bytes each) are kept for many more items:
+# most candidates of a busy day are ruled out by them without decoding their fingerprints.
 OUTLINES = 50_000
 
 
@@ -97,6 +105,20 @@ class _DecodedFingerprints:
             found[item_id] = self._keep_outline(item_id, fp)
         return found
 
+    def signatures(self, store: Store, item_ids: list[int]) -> dict[int, minhash.Signature]:
+        """The MinHash signatures of these items, from decoded fingerprints or else the stored blobs."""
+        found: dict[int, minhash.Signature] = {}
+        missing: list[int] = []
+        for item_id in item_ids:
+            fp = self._items.get(item_id)
+            if fp is None:
+                missing.append(item_id)
+            else:
+                found[item_id] = fp.signature
+        for item_id, blob in store.stories.signatures(missing).items():
+            found[item_id] = minhash.from_bytes(blob)
+        return found
+
     def put(self, item_id: int, fp: Fingerprint) -> None:
         """Keep a just stored item's fingerprint, replacing whatever an earlier item of that id left.
 
@@ -115,7 +137,7 @@ class _DecodedFingerprints:
 
     def _keep_outline(self, item_id: int, fp: Fingerprint) -> Outline:
         # Kept and decoded fingerprints share their country sets (``Fingerprint.compact``), and so do outlines.
-        outline = self._outlines[item_id] = Outline(fp.relevant, fp.countries)
+        outline = self._outlines[item_id] = Outline(fp.relevant, fp.countries, fp.lang, fp.kinds)
         self._outlines.move_to_end(item_id)
         while len(self._outlines) > self.outline_size:
             self._outlines.popitem(last=False)
@@ -150,10 +172,10 @@ def place_in_story(store: Store, fp: Fingerprint, now: datetime) -> tuple[int, b
     )
     cache = _decoded_for(store)
     outlines = cache.outlines(store, [item_id for _, item_id in stored])
-    outlines_by_story: dict[int, list[Outline]] = defaultdict(list)
+    outlines_by_story: dict[int, list[tuple[int, Outline]]] = defaultdict(list)
     for story_id, item_id in stored:
-        outlines_by_story[story_id].append(outlines[item_id])
-    still_open = set(open_stories(fp, outlines_by_story))
+        outlines_by_story[story_id].append((item_id, outlines[item_id]))
+    still_open = set(stories_worth_comparing(fp, outlines_by_story, lambda item_ids: cache.signatures(store, item_ids)))
     members = [(story_id, item_id) for story_id, item_id in stored if story_id in still_open]
     decoded = cache.get(store, (item_id for _, item_id in members))
     by_story: dict[int, list[Fingerprint]] = defaultdict(list)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.models import FeedConfig
-from bot.pipeline.dedupe import Candidate, Outline, choose_stories, fingerprint, open_stories
+from bot.pipeline.dedupe import Candidate, Outline, choose_stories, fingerprint, minhash, stories_worth_comparing
+from bot.pipeline.dedupe.decide import NEAR_COPY_SIMILARITY
 from bot.pipeline.poll import _DecodedFingerprints, record_fingerprint
 from storage import Store
 from tests.dedupe.test_decide import item
@@ -17,14 +18,49 @@ NOW = datetime(2028, 6, 12, 12, tzinfo=UTC)
 def test_stories_with_an_item_of_other_relevance_or_only_other_countries_are_closed() -> None:
     new = fingerprint(item("Mongolia: observers deployed", "ODIHR deployed observers in Mongolia."))
     mongolia, kazakhstan, unknown = frozenset({"MN"}), frozenset({"KZ"}), frozenset[str]()
+
+    def outline(relevant: bool, countries: frozenset[str]) -> Outline:
+        return Outline(relevant, countries, "en", new.kinds)
+
     outlines = {
-        1: [Outline(True, mongolia), Outline(True, unknown)],
-        2: [Outline(True, mongolia), Outline(False, mongolia)],
-        3: [Outline(True, kazakhstan | mongolia)],
-        4: [Outline(True, mongolia), Outline(True, kazakhstan)],
-        5: [Outline(True, unknown)],
+        1: [(11, outline(True, mongolia)), (12, outline(True, unknown))],
+        2: [(21, outline(True, mongolia)), (22, outline(False, mongolia))],
+        3: [(31, outline(True, kazakhstan | mongolia))],
+        4: [(41, outline(True, mongolia)), (42, outline(True, kazakhstan))],
+        5: [(51, outline(True, unknown))],
     }
-    assert open_stories(new, outlines) == [1, 3, 5]
+    assert new.kinds
+    assert stories_worth_comparing(new, outlines, lambda item_ids: {}) == [1, 3, 5]
+
+
+def test_only_stories_that_could_give_enough_evidence_are_worth_decoding() -> None:
+    text = "ODIHR deployed 24 long-term observers in Mongolia ahead of the parliamentary elections."
+    new = fingerprint(item("Mongolia: observers deployed", text))
+    copy = fingerprint(item("Mongolia: ODIHR observers deployed", text, countries=("MN",)))
+    other_text = fingerprint(item("Mongolia: weather", "Heavy snow closed roads around Ulaanbaatar on Monday."))
+    mongolia = frozenset({"MN"})
+    no_kind = frozenset[str]()
+    outlines = {
+        # A report of the same kind of event in the same country: a possible rewrite or translation.
+        1: [(11, Outline(True, mongolia, "ru", new.kinds))],
+        # No common kind, other language: nothing could reach the merge score.
+        2: [(21, Outline(True, mongolia, "ru", no_kind))],
+        # No common kind, same language, a near copy's signature.
+        3: [(31, Outline(True, mongolia, "en", no_kind))],
+        # No common kind, same language, a different text.
+        4: [(41, Outline(True, mongolia, "en", no_kind))],
+    }
+    asked: list[list[int]] = []
+
+    def signatures(item_ids: list[int]) -> dict[int, minhash.Signature]:
+        asked.append(sorted(item_ids))
+        return {31: copy.signature, 41: other_text.signature}
+
+    assert new.kinds
+    assert minhash.similarity(new.signature, copy.signature) >= NEAR_COPY_SIMILARITY
+    assert stories_worth_comparing(new, outlines, signatures) == [1, 3]
+    # Signatures are read once, for the same-language items of stories no outline already keeps.
+    assert asked == [[31, 41]]
 
 
 def test_outlines_come_from_stored_fingerprints_even_when_only_the_fingerprint_is_still_decoded(store: Store) -> None:
@@ -34,8 +70,9 @@ def test_outlines_come_from_stored_fingerprints_even_when_only_the_fingerprint_i
         news = item(f"Story {number}", f"Text {number}", countries=countries, relevant=relevant)
         story_id = store.items.new_story(NOW)
         item_id = store.items.insert(feed.id, news, story_id, NOW)
-        record_fingerprint(store, story_id, item_id, fingerprint(news))
-        stored[item_id] = Outline(relevant, frozenset(countries))
+        kept = fingerprint(news)
+        record_fingerprint(store, story_id, item_id, kept)
+        stored[item_id] = Outline(relevant, frozenset(countries), kept.lang, kept.kinds)
 
     # Nothing kept: every outline is read from the stored features.
     fresh = _DecodedFingerprints(size=10, outlines=10)

@@ -18,7 +18,7 @@ from bot.pipeline.dedupe.decide import (
     choose_story,
     conflict,
     evidence,
-    open_stories,
+    stories_worth_comparing,
 )
 from bot.pipeline.dedupe.features import NO_COUNTRY, UNDATED_DAY, Fingerprint, fingerprint, undated_windows
 
@@ -34,6 +34,6 @@ __all__ = [
     "conflict",
     "evidence",
     "fingerprint",
-    "open_stories",
+    "stories_worth_comparing",
     "undated_windows",
 ]

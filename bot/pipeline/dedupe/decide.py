@@ -18,7 +18,7 @@ shows one outlet twice, so every threshold leans towards keeping items apart:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -88,7 +88,7 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Outline:
-    """The part of a stored item's fingerprint that rules most candidate stories out (relevance, countries).
+    """The part of a stored item's fingerprint that rules most candidate stories out before any is decoded.
 
     Small enough to keep for every recent item, where full fingerprints are decoded only for the
     stories an outline does not already rule out.
@@ -96,6 +96,8 @@ class Outline:
 
     relevant: bool
     countries: frozenset[str]
+    lang: str
+    kinds: frozenset[str]
 
 
 def _outline_conflict(new: Fingerprint, relevant: bool, countries: frozenset[str]) -> str | None:
@@ -107,16 +109,46 @@ def _outline_conflict(new: Fingerprint, relevant: bool, countries: frozenset[str
     return None
 
 
-def open_stories(fp: Fingerprint, outlines: Mapping[int, Sequence[Outline]]) -> list[int]:
-    """The stories (id → their items' outlines) that no item's outline rules out for ``fp``.
+def _may_be_rewrite(new: Fingerprint, old: Outline) -> bool:
+    """``evidence``'s prerequisites for a rewrite: a common event kind, in a common country or where one names none."""
+    return not new.kinds.isdisjoint(old.kinds) and (
+        not (new.countries and old.countries) or not new.countries.isdisjoint(old.countries)
+    )
 
-    ``choose_among`` would reject the others on the same rules; only these need full fingerprints.
+
+def stories_worth_comparing(
+    fp: Fingerprint,
+    members_by_story: Mapping[int, Sequence[tuple[int, Outline]]],
+    signatures: Callable[[list[int]], Mapping[int, minhash.Signature]],
+) -> list[int]:
+    """The candidate stories (id → their items' ids and outlines) that ``choose_among`` might pick for ``fp``.
+
+    A story is left out when an item's outline conflicts with ``fp`` (``choose_among`` rejects it on the
+    same rules), or when none of its items could give enough evidence: ``evidence`` scores nothing
+    without a common kind in a common country, unless the texts are near copies in one language.
+    ``signatures`` reads the signatures of the items that only a near copy could make count; full
+    fingerprints, which cost far more to read, are needed only for the stories returned.
     """
-    return [
+    open_ids = [
         story_id
-        for story_id, members in outlines.items()
-        if not any(_outline_conflict(fp, member.relevant, member.countries) for member in members)
+        for story_id, members in members_by_story.items()
+        if not any(_outline_conflict(fp, outline.relevant, outline.countries) for _, outline in members)
     ]
+    worth: set[int] = set()
+    copy_candidates: dict[int, int] = {}
+    for story_id in open_ids:
+        members = members_by_story[story_id]
+        if any(_may_be_rewrite(fp, outline) for _, outline in members):
+            worth.add(story_id)
+            continue
+        for item_id, outline in members:
+            if outline.lang == fp.lang:
+                copy_candidates[item_id] = story_id
+    if copy_candidates:
+        for item_id, signature in signatures(list(copy_candidates)).items():
+            if minhash.similarity(fp.signature, signature) >= NEAR_COPY_SIMILARITY:
+                worth.add(copy_candidates[item_id])
+    return [story_id for story_id in open_ids if story_id in worth]
 
 
 class ConflictRules:

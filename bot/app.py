@@ -190,7 +190,8 @@ def build_runtime(
         store = open_store(settings.db)
     except Exception as exc:
         raise ConfigError(f"cannot open the database {settings.db}: {exc}") from exc
-    db = DbThread()
+    checkpointer = store.background_checkpoints()
+    db = DbThread(checkpointer)
     http = build_http_client(
         settings.user_agent, max_connections=max(settings.fetch_concurrency, 1) * 2, transport=transport
     )

@@ -22,6 +22,26 @@ from storage.prune import PruneStore
 from storage.stories import StoryStore
 from storage.subscriptions import SubscriptionStore
 
+# Pages of write-ahead log at which the writer checkpoints by itself when background checkpoints fall
+# behind (about 40 MB).
+SAFETY_NET_CHECKPOINT_PAGES = 10_000
+
+
+class Checkpointer:
+    """Copies committed pages from the write-ahead log into the database file, on its own connection."""
+
+    def __init__(self, path: str) -> None:
+        # check_same_thread=False: created on the caller's thread, run on the checkpoint thread.
+        self._conn = sqlite3.connect(path, check_same_thread=False, timeout=30)
+
+    def __call__(self) -> None:
+        """Checkpoint what no reader still needs, without waiting for locks (PASSIVE)."""
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
+
 
 class Store:
     """The database, with one query object per domain."""
@@ -54,6 +74,19 @@ class Store:
             self.db.conn.rollback()
             raise
         self.db.conn.commit()
+
+    def background_checkpoints(self) -> Checkpointer | None:
+        """Hand checkpoints to a second connection, run off the writer's thread (None for an in-memory database).
+
+        SQLite otherwise copies the write-ahead log into the database file inside the commit that fills it
+        past 1,000 pages, so the thread storing a feed waits for that copy and its fsync; a busy poll fills
+        the log at every commit. The writer keeps a far higher threshold as a safety net.
+        """
+        path = self.db.execute("PRAGMA database_list").fetchone()[2]
+        if not path:
+            return None
+        self.db.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_CHECKPOINT_PAGES}")
+        return Checkpointer(path)
 
     def health(self) -> Health:
         """Feeds failing or disabled, last successful poll, outbox depth and oldest pending delivery."""

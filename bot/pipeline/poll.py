@@ -107,14 +107,8 @@ class _DecodedFingerprints:
 
     def signatures(self, store: Store, item_ids: list[int]) -> dict[int, minhash.Signature]:
         """The MinHash signatures of these items, from decoded fingerprints or else the stored blobs."""
-        found: dict[int, minhash.Signature] = {}
-        missing: list[int] = []
-        for item_id in item_ids:
-            fp = self._items.get(item_id)
-            if fp is None:
-                missing.append(item_id)
-            else:
-                found[item_id] = fp.signature
+        kept, missing = _known_and_missing(self._items, item_ids)
+        found = {item_id: fp.signature for item_id, fp in kept.items()}
         for item_id, blob in store.stories.signatures(missing).items():
             found[item_id] = minhash.from_bytes(blob)
         return found

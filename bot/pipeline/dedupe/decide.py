@@ -109,10 +109,10 @@ def _outline_conflict(new: Fingerprint, relevant: bool, countries: frozenset[str
     return None
 
 
-def _may_be_rewrite(new: Fingerprint, old: Outline) -> bool:
+def _may_be_rewrite(new: Fingerprint, countries: frozenset[str], kinds: frozenset[str]) -> bool:
     """``evidence``'s prerequisites for a rewrite: a common event kind, in a common country or where one names none."""
-    return not new.kinds.isdisjoint(old.kinds) and (
-        not (new.countries and old.countries) or not new.countries.isdisjoint(old.countries)
+    return not new.kinds.isdisjoint(kinds) and (
+        not (new.countries and countries) or not new.countries.isdisjoint(countries)
     )
 
 
@@ -138,7 +138,7 @@ def stories_worth_comparing(
     copy_candidates: dict[int, int] = {}
     for story_id in open_ids:
         members = members_by_story[story_id]
-        if any(_may_be_rewrite(fp, outline) for _, outline in members):
+        if any(_may_be_rewrite(fp, outline.countries, outline.kinds) for _, outline in members):
             worth.add(story_id)
             continue
         for item_id, outline in members:
@@ -325,8 +325,7 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
         and _in_time(new, old, NEAR_COPY_DAYS)
     ):
         return NEAR_COPY_SCORE
-    country_unknown = not (new.countries and old.countries)
-    if not ((country_unknown or new.countries & old.countries) and new.kinds & old.kinds):
+    if not _may_be_rewrite(new, old.countries, old.kinds):
         return 0.0
     placed = _in_time(new, old, REWRITE_DAYS)
     if not (placed or _seen_after(new, old, REWRITE_DAYS)):
@@ -362,7 +361,7 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
             score += WORDS_SOME_SCORE
     if apart is None:
         score -= UNDATED_EXTRA if placed else UNDATED_EXTRA + UNPLACED_EXTRA
-    if country_unknown:
+    if not (new.countries and old.countries):
         score -= NO_COUNTRY_EXTRA
     if new.title_bodies and old.title_bodies:
         new_actors, old_actors = vocab.actors(new.title_bodies), vocab.actors(old.title_bodies)

@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlite_utils import Database
-
+from storage._database import Database
 from storage.feeds import FeedStore
 from storage.health import Health, read_health
 from storage.items import ItemStore

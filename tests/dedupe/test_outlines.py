@@ -102,7 +102,7 @@ def test_kept_fingerprints_share_equal_sets_and_words_and_compare_equal() -> Non
     second = fingerprint(item("Mongolia: count begins", "ODIHR observers follow the count in Mongolia."))
     kept_first, kept_second = first.compact(), second.compact()
     assert kept_first == first
-    assert (kept_first.signature == first.signature).all()
+    assert kept_first.signature == first.signature
     assert kept_first.countries is kept_second.countries
     assert kept_first.bodies is kept_second.bodies
     shared_word = next(iter(kept_first.stems & kept_second.stems))

@@ -50,7 +50,7 @@ def test_stored_form_and_band_keys_are_stable() -> None:
 
 def test_similar_texts_share_lanes_and_unrelated_ones_few() -> None:
     words = "observers from the osce office arrived in almaty ahead of the parliamentary vote".split()
-    near = words[:-1] + ["election"]
+    near = [*words[:-1], "election"]
     unrelated = "the football club signed a new striker for the coming season in madrid".split()
     sig = minhash.signature(minhash.shingles(words))
     assert minhash.similarity(sig, minhash.signature(minhash.shingles(near))) >= 0.6

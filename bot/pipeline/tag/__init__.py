@@ -13,6 +13,7 @@ lemma cache whose dict writes are atomic.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,7 +26,7 @@ from bot.pipeline.tag.bodies import SHARED, find_bodies
 from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.countries import entity_mentions, find_countries
 from bot.pipeline.tag.gazetteer import Entry, Gazetteer, Match, resolve_overlaps
-from bot.pipeline.tag.relevance import COURT, OBSERVE, OFFICIAL_OUTCOME, judge
+from bot.pipeline.tag.relevance import CANDIDACY, COURT, ELECTION, INTERNAL, OBSERVE, OFFICIAL_OUTCOME, VOTE, judge
 from bot.pipeline.tag.text import Tokens, alias_tokens, tokenise
 from bot.words import CYRILLIC, Lemmatiser, is_dictionary_word
 
@@ -84,6 +85,7 @@ class Tagger:
             if not (m.span[:1].islower() and (m.entry.extra in _PROPER or m.span.casefold() in ambiguous))
             and not (m.entry.kind == "body" and m.entry.extra and m.span.islower())
             and not (m.span.casefold() in ambiguous and _first_name(m.last, tokens, lang))
+            and not (m.entry.quoted and not _quoted_name_counts(m, found_entities, found_terms, title, text))
         )
         entities = _shared_readings(entities, found_terms, tokens, self._shared)
         entities = _homonym_places_read(entities, self._homonyms)
@@ -202,10 +204,11 @@ def _aliases(kn: Knowledge) -> list[tuple[str, Entry]]:
         else:
             out.append((a.alias, Entry("entity", "country", a.code, a.kind)))
     for alias, body, country in kn.body_aliases():
+        quoted = _is_quoted(alias)
         if body:
-            out.append((alias, Entry("entity", "body", body, country)))
+            out.append((alias, Entry("entity", "body", body, country, quoted)))
         else:
-            out.append((alias, Entry("entity", "country", country, "institution")))
+            out.append((alias, Entry("entity", "country", country, "institution", quoted)))
     for i, s in enumerate(kn.shared):
         out.extend((name, Entry("entity", SHARED, str(i))) for name in s.names)
     return out
@@ -220,6 +223,43 @@ def _terms(kn: Knowledge) -> dict[str, list[tuple[str, Entry]]]:
 
 
 _PROPER = frozenset({NAME, CAPITAL})
+_VOTE_OR_CANDIDATES = frozenset({VOTE, CANDIDACY})
+
+# Quotation marks of the supported languages: «», „“, “”, "", ‹›, and the single ones.
+_OPENING_QUOTES = "«„“\"‹‘'"
+_CLOSING_QUOTES = "»“”\"›’'"
+
+
+def _is_quoted(alias: str) -> bool:
+    """An alias written in quotation marks in the knowledge ("«Голос»"): see ``_quoted_name_counts``."""
+    return len(alias) > 2 and alias[0] in _OPENING_QUOTES and alias[-1] in _CLOSING_QUOTES
+
+
+def _quoted_name_counts(match: Match, entities: list[Match], terms: list[Match], title: str, text: str) -> bool:
+    """A quoted-only name (the observer group «Голос», also a word and a talent show) counts where the
+    item quotes it and names an election, or, with no club, show or other internal vote in sight, names
+    a vote, candidates or an institution of the group's own country ("«Голос» о кампании в Госдуму"),
+    each outside the name wherever it stands ("голос" is a vote)."""
+    if not _written_in_quotes(match.span, title, text):
+        return False
+    names = {i for m in entities if m.entry == match.entry for i in range(m.first, m.last + 1)}
+    kinds = {t.entry.kind for t in terms if names.isdisjoint(range(t.first, t.last + 1))}
+    if ELECTION in kinds:
+        return True
+    if INTERNAL in kinds:
+        return False
+    own_country = match.entry.extra
+    return bool(kinds & _VOTE_OR_CANDIDATES) or any(
+        m.entry.kind == "country" and m.entry.extra == INSTITUTION and m.entry.value == own_country for m in entities
+    )
+
+
+def _written_in_quotes(span: str, title: str, text: str) -> bool:
+    """Whether the words of ``span`` stand in quotation marks in the title or the text, as written
+    (any inflection the lemma matched: "экспертов «Голоса»")."""
+    words = r"\W+".join(map(re.escape, span.split(" ")))
+    quoted = re.compile(f"[{re.escape(_OPENING_QUOTES)}]\\s?{words}\\s?[{re.escape(_CLOSING_QUOTES)}]")
+    return bool(quoted.search(title) or quoted.search(text))
 
 
 def _single_word_names(kn: Knowledge) -> frozenset[str]:

@@ -28,13 +28,16 @@ class Entry:
 
     ``kind`` is e.g. "country", "body", "place" for entities and a vocabulary category for terms;
     ``value`` is an ISO code, a body id or a term name; ``extra`` holds kind-specific data
-    (for a country mention the mention type, for a national body its country).
+    (for a country mention the mention type, for a national body its country). A ``quoted`` entry
+    counts only where the text writes its alias in quotation marks and names an election (``«Голос»``,
+    the observer group, is also an ordinary word and a talent show).
     """
 
     layer: str
     kind: str
     value: str
     extra: str = ""
+    quoted: bool = False
 
 
 class Match(NamedTuple):

@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import sys
+from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,7 +21,8 @@ from bot.app import Runtime, build_runtime
 from bot.demo import BundledFeedsTransport, sample_feeds
 from bot.errors import ConfigError, ElectionWatchError
 from bot.instance import InstanceLock
-from bot.models import FeedConfig, FeedRecord, PollReport
+from bot.models import FeedConfig, FeedRecord, PollReport, StoredItem
+from bot.pipeline.feed_country import in_feed_context
 from bot.pipeline.normalise import canonical_link
 from bot.pipeline.poll import poll_feeds
 from bot.platforms.console import ConsoleSender
@@ -258,13 +260,18 @@ def cmd_retag(args: argparse.Namespace) -> int:
     async def body(runtime: Runtime) -> int:
         def retag() -> tuple[int, int]:
             changed = total = 0
+            by_feed: dict[int, list[StoredItem]] = defaultdict(list)
+            for item in runtime.store.items.iter_all():
+                by_feed[item.feed_id].append(item)
             with runtime.store.transaction():
-                for item in list(runtime.store.items.iter_all()):
-                    total += 1
-                    tags = runtime.tagger.tag(item.title, item.summary, item.lang)
-                    if tags != item.tags:
-                        runtime.store.items.update_tags(item.id, tags)
-                        changed += 1
+                for items in by_feed.values():
+                    # Tagged as polling does: item by item, then in the context of the item's feed.
+                    retagged = in_feed_context([runtime.tagger.tag(i.title, i.summary, i.lang) for i in items])
+                    for item, tags in zip(items, retagged, strict=True):
+                        total += 1
+                        if tags != item.tags:
+                            runtime.store.items.update_tags(item.id, tags)
+                            changed += 1
             return changed, total
 
         changed, total = await runtime.db(retag)

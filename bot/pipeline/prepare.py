@@ -1,6 +1,6 @@
 """Prepare step: feed bytes → parsed feed and normalised, tagged, fingerprinted items.
 
-This is the CPU-heavy part of a poll (parse → normalise → tag → fingerprint). It never runs on the
+This is the CPU-heavy part of a poll (parse → normalise → tag → feed country → fingerprint). It never runs on the
 event loop: ``ThreadPreparer`` runs it in a worker thread; ``ProcessPreparer`` runs it in worker
 processes, so that parsing and tagging use the cores the database thread leaves free despite the GIL.
 Each worker process loads the tagger once, when it starts.
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.models import FeedRecord, Item, ParsedFeed, Tags
 from bot.pipeline.dedupe import Fingerprint, fingerprint, undated_windows
+from bot.pipeline.feed_country import in_feed_context
 from bot.pipeline.normalise import LangidDetector, LanguageDetector, feed_language, normalise, plain_text
 from bot.pipeline.parse import parse_feed
 
@@ -79,6 +80,10 @@ def prepare_items(
             continue
         tags = tag(item.title, item.summary, item.lang)
         tagged.append(Item(**{**item.__dict__, "tags": tags}) if tags != item.tags else item)
+    in_context = in_feed_context([item.tags for item in tagged])
+    tagged = [
+        item if tags is item.tags else replace(item, tags=tags) for item, tags in zip(tagged, in_context, strict=True)
+    ]
     windows = undated_windows(tagged)
     return [
         PreparedItem(item, fingerprint(item, undated_window=window))

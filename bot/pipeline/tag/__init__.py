@@ -30,6 +30,8 @@ from bot.pipeline.tag.relevance import CANDIDACY, COURT, ELECTION, INTERNAL, OBS
 from bot.pipeline.tag.text import Tokens, alias_tokens, tokenise
 from bot.words import CYRILLIC, Lemmatiser, is_dictionary_word
 
+# Labels of commentary (relevance/<lang>.yaml): an opinion piece is not news of an election.
+COMMENTARY = "commentary"
 # The body behind an election's official turnout and results.
 ELECTION_AUTHORITY = "election-commission"
 
@@ -54,6 +56,7 @@ class Tagger:
         self._homonyms = {name.casefold(): h for h in knowledge.homonyms for name in h.names}
         self._langs = knowledge.langs
         self._gazetteer = Gazetteer(_aliases(knowledge), knowledge.langs, self._lemma, terms=_terms(knowledge))
+        self._commentary = _commentary_headlines(knowledge)
 
     @classmethod
     def load(cls, knowledge_dir: Path | None = None) -> Tagger:
@@ -92,6 +95,10 @@ class Tagger:
         # Terms are not resolved: "observers from" (foreign) and "observers" (observe) both count.
         ctx = ItemContext(tokens, entities, found_terms)
         relevant, why = judge(ctx, self._roles)
+        commentary = self._commentary.get(lang)
+        label = commentary.match(title) if relevant and commentary is not None else None
+        if label is not None:
+            relevant, why = False, Evidence("irrelevant", label.group(1), "commentary")
         countries, country_evidence = find_countries(ctx)
         evidence: list[Evidence] = [why] if why is not None and relevant else []
         bodies: tuple[str, ...] = ()
@@ -211,6 +218,17 @@ def _aliases(kn: Knowledge) -> list[tuple[str, Entry]]:
             out.append((alias, Entry("entity", "country", country, "institution", quoted)))
     for i, s in enumerate(kn.shared):
         out.extend((name, Entry("entity", SHARED, str(i))) for name in s.names)
+    return out
+
+
+def _commentary_headlines(kn: Knowledge) -> dict[str, re.Pattern[str]]:
+    """Per language, a headline opening with a commentary label and a colon or dash ("Opinion: ...")."""
+    out = {}
+    for lang, vocab in kn.vocab.items():
+        labels = sorted(vocab.get(COMMENTARY, ()), key=len, reverse=True)
+        if labels:
+            alternatives = "|".join(map(re.escape, labels))
+            out[lang] = re.compile(rf"\W*({alternatives})\s*[:|—–-]", re.IGNORECASE)
     return out
 
 

@@ -233,9 +233,14 @@ def _commentary_headlines(kn: Knowledge) -> dict[str, re.Pattern[str]]:
 
 
 def _terms(kn: Knowledge) -> dict[str, list[tuple[str, Entry]]]:
-    """Each language's vocabulary terms with their category."""
+    """Each language's vocabulary terms with their category (commentary labels are read from headlines alone)."""
     return {
-        lang: [(term, Entry("term", category, term)) for category, terms in vocab.items() for term in terms]
+        lang: [
+            (term, Entry("term", category, term))
+            for category, terms in vocab.items()
+            if category != COMMENTARY
+            for term in terms
+        ]
         for lang, vocab in kn.vocab.items()
     }
 

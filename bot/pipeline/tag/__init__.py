@@ -271,7 +271,8 @@ def _quoted_name_counts(match: Match, entities: list[Match], terms: list[Match],
         return True
     if INTERNAL in kinds:
         return False
-    own_country = match.entry.extra
+    # A national body's entry holds its country apart; an institution's is its value.
+    own_country = match.entry.extra if match.entry.kind == "body" else match.entry.value
     return bool(kinds & _VOTE_OR_CANDIDATES) or any(
         m.entry.kind == "country" and m.entry.extra == INSTITUTION and m.entry.value == own_country for m in entities
     )

@@ -74,15 +74,12 @@ def prepare_items(
         sample = [f"{e.title}\n{plain_text(e.summary_html, 400)}" for e in parsed.entries[:LANGUAGE_SAMPLE_ENTRIES]]
         hint = feed_language(sample, detect)
     normalised = [normalise(entry, feed.config, hint, now, detect) for entry in parsed.entries]
-    tagged = []
-    for item in normalised:
-        if not (item.title or item.summary):
-            continue
-        tags = tag(item.title, item.summary, item.lang)
-        tagged.append(Item(**{**item.__dict__, "tags": tags}) if tags != item.tags else item)
-    in_context = in_feed_context([item.tags for item in tagged])
+    with_text = [item for item in normalised if item.title or item.summary]
+    # Each item alone, then in the context of its feed.
+    all_tags = in_feed_context([tag(item.title, item.summary, item.lang) for item in with_text])
     tagged = [
-        item if tags is item.tags else replace(item, tags=tags) for item, tags in zip(tagged, in_context, strict=True)
+        Item(**{**item.__dict__, "tags": tags}) if tags != item.tags else item
+        for item, tags in zip(with_text, all_tags, strict=True)
     ]
     windows = undated_windows(tagged)
     return [

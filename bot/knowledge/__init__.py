@@ -283,6 +283,7 @@ def _plain(text: str) -> str:
 
 # Country names differ between a language's regions ("Roménia" in Portugal and Africa, "Romênia" in
 # Brazil; "Irão", "Quénia"): the regional names are read too.
+REGIONAL_INDICATOR_A = 0x1F1E6
 REGIONAL_LOCALES = {"pt": ("pt_PT",), "es": ("es_419",)}
 
 
@@ -308,6 +309,7 @@ def _seed_countries(langs: tuple[str, ...]) -> tuple[dict[str, str], list[Countr
                 (owners_in_parentheses if in_parentheses else owners).setdefault(variant.casefold(), set()).add(code)
                 per_code.setdefault(code, []).append(variant)
     for code, variants in per_code.items():
+        aliases.append(CountryAlias(flag(code), code, NAME))
         seen: set[str] = set()
         for variant in variants:
             key = variant.casefold()
@@ -316,6 +318,11 @@ def _seed_countries(langs: tuple[str, ...]) -> tuple[dict[str, str], list[Countr
                 seen.add(key)
                 aliases.append(CountryAlias(variant, code, NAME))
     return labels, aliases
+
+
+def flag(code: str) -> str:
+    """The flag emoji of a country: its two letters as regional indicator symbols ("BR" → "🇧🇷")."""
+    return "".join(chr(REGIONAL_INDICATOR_A + ord(letter) - ord("A")) for letter in code.upper())
 
 
 def _english_plurals(aliases: list[CountryAlias]) -> list[CountryAlias]:

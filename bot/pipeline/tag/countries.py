@@ -17,6 +17,7 @@ from bot.knowledge import CAPITAL, DEMONYM, INSTITUTION, NAME
 from bot.models import Evidence
 from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.gazetteer import Match
+from bot.pipeline.tag.text import is_flag
 
 BASE_WEIGHT = {NAME: 3.0, INSTITUTION: 3.0, DEMONYM: 2.0, CAPITAL: 1.5}
 TITLE_FACTOR = 2.0
@@ -94,6 +95,8 @@ def find_countries(ctx: ItemContext) -> tuple[tuple[str, ...], list[Evidence]]:
                 people.setdefault(code, m)
             continue
         if kind in (NAME, CAPITAL) and _residence_of_others(ctx, m, code, demonym_ending_at):
+            continue
+        if _in_row_of_flags(ctx, m):
             continue
         if _observers_origin(ctx, m, code, in_order[sentence]) or _leaders_country(ctx, m):
             continue
@@ -220,6 +223,14 @@ def _residence_of_others(ctx: ItemContext, m: Match, code: str, demonym_ending_a
         return False
     people = demonym_ending_at.get(before - 1)
     return people is not None and people != code
+
+
+def _in_row_of_flags(ctx: ItemContext, m: Match) -> bool:
+    # One flag marks the post's country; a row of them ("observers 🇺🇸🇬🇧🇫🇷") lists participants.
+    surface, sentence = ctx.tokens.surface, ctx.tokens.sentence
+    return is_flag(surface[m.first]) and any(
+        0 <= i < len(surface) and sentence[i] == m.sentence and is_flag(surface[i]) for i in (m.first - 1, m.first + 1)
+    )
 
 
 def _qualifies_person(ctx: ItemContext, m: Match) -> bool:

@@ -15,7 +15,8 @@ Rules, in order:
 3. electoral-body: a body that exists to run or observe elections (election commission, citizen
    observers, EU EOM, IFES...) and an election word, a vote or candidates anywhere in the item outside
    the body's own name ("Junta Central Electoral" issuing birth certificates is not about an election),
-   unless the headline is about civil-registry work and names no election.
+   or results or turnout in the headline or lead, unless the headline is about civil-registry work
+   and names no election.
 4. official-outcome: turnout or results in the headline or lead of an item naming an election, with
    a country or a figure, no opinion poll in sight and no markets in the headline: an election
    authority's figures, even where it is not named.
@@ -68,7 +69,7 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
     if past is not None:
         return False, Evidence("irrelevant", ctx.text(past), "historical-anniversary")
     strong = ctx.item_has(ELECTION)
-    if not strong and not ctx.item_has(VOTE) and not ctx.item_has(CANDIDACY):
+    if not strong and not ctx.item_has(VOTE) and not ctx.item_has(CANDIDACY) and not _outcome_reported(ctx):
         return False, None
     for sentence in sorted(ctx.terms_by_sentence):
         if ctx.sentence_has(sentence, OBSERVE):
@@ -83,7 +84,9 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
                 return True, Evidence("relevant", f"{ctx.text(obs)} … {ctx.text(el)}", "observation-of-election")
     # Words inside a body's own name ("Junta Central Electoral") name the body, not an election.
     inside_bodies = {i for m in bodies for i in range(m.first, m.last + 1)}
-    if _election_word_outside(ctx, inside_bodies) and not _civil_registry_headline(ctx, inside_bodies):
+    if (
+        _election_word_outside(ctx, inside_bodies) or _outcome_reported(ctx, inside_bodies)
+    ) and not _civil_registry_headline(ctx, inside_bodies):
         for m in bodies:
             if roles.get(m.entry.value) == ELECTORAL:
                 return True, Evidence("relevant", m.span, "electoral-body")
@@ -130,6 +133,18 @@ def _bodys_observers(ctx: ItemContext, bodies: list[Match], sentence: int) -> bo
         for m in bodies
         if m.sentence == sentence
         for i in range(max(m.first - BODY_OBSERVERS_REACH, 0), m.last + BODY_OBSERVERS_REACH + 1)
+    )
+
+
+def _outcome_reported(ctx: ItemContext, inside: frozenset[int] | set[int] = frozenset()) -> bool:
+    # An election body announcing results or turnout in the headline or lead ("Electoral Commission
+    # declares the winner", "la Commission nationale de recensement des votes proclame les résultats")
+    # reports on an election even when no other word names it.
+    return any(
+        m.entry.kind == OUTCOME
+        and m.sentence in HEADLINE_AND_LEAD
+        and not inside.issuperset(range(m.first, m.last + 1))
+        for m in ctx.terms
     )
 
 

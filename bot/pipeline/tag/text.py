@@ -1,11 +1,11 @@
 """Tokens, sentences and lemmas: the normalised stream every matcher works on.
 
 Text is cut into word tokens (letters and digits; punctuation, apostrophes and hyphens separate
-tokens, so "l'OSCE" and "AP-OSCE" both expose "OSCE"). Each token's key is its case-folded lemma,
-so "выборах", "Elections" and "élections" meet their dictionary forms ("выборы", "election",
-"élection") whatever the inflection, except words in capitals ("UN", "CEC", "ASTANA"), which are
-keyed apart ("^un"): acronyms are thereby case-sensitive, and aliases get a capitals variant for
-datelines and shouted headlines. Every number has one key.
+tokens, so "l'OSCE" and "AP-OSCE" both expose "OSCE"); a flag emoji is a token too. Each token's
+key is its case-folded lemma, so "выборах", "Elections" and "élections" meet their dictionary forms
+("выборы", "election", "élection") whatever the inflection, except words in capitals ("UN", "CEC",
+"ASTANA"), which are keyed apart ("^un"): acronyms are thereby case-sensitive, and aliases get a
+capitals variant for datelines and shouted headlines. Every number has one key.
 """
 
 from __future__ import annotations
@@ -15,10 +15,13 @@ from dataclasses import dataclass
 
 from bot.words import Lemmatiser
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+# A flag (two regional indicator symbols, "🇧🇷") is a token too: posts open with their country's flag.
+_FLAG = "[\U0001f1e6-\U0001f1ff]{2}"
+_TOKEN = re.compile(rf"\w+|{_FLAG}", re.UNICODE)
+_FLAG_TOKEN = re.compile(_FLAG)
 # A sentence ends at . ! ? followed by space, or at line breaks; abbreviations cost at most a
 # split. Words are captured and sentence ends are not, so findall gives "" for each end.
-_TOKEN_OR_SENTENCE_END = re.compile(r"(\w+)|[.!?…]\s+|\n+")
+_TOKEN_OR_SENTENCE_END = re.compile(rf"(\w+|{_FLAG})|[.!?…]\s+|\n+")
 _FRAGMENT = 3
 # Every number has this key, in text and in vocabulary terms alike: a number in a term stands for any
 # number ("il y a 10 ans" matches "il y a 15 ans").
@@ -71,6 +74,11 @@ def tokenise(title: str, text: str, lang: str, lemma: Lemmatiser) -> Tokens:
 def alias_tokens(alias: str) -> list[str]:
     """The words of a gazetteer alias, split exactly as text is split."""
     return _TOKEN.findall(alias)
+
+
+def is_flag(word: str) -> bool:
+    """A token that is a flag emoji."""
+    return _FLAG_TOKEN.fullmatch(word) is not None
 
 
 def is_acronym(alias: str) -> bool:

@@ -69,7 +69,14 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
     if past is not None:
         return False, Evidence("irrelevant", ctx.text(past), "historical-anniversary")
     strong = ctx.item_has(ELECTION)
-    if not strong and not ctx.item_has(VOTE) and not ctx.item_has(CANDIDACY) and not _outcome_reported(ctx):
+    observed_body = _observers_of_election_body(ctx, bodies, roles)
+    if (
+        not strong
+        and not ctx.item_has(VOTE)
+        and not ctx.item_has(CANDIDACY)
+        and not _outcome_reported(ctx)
+        and observed_body is None
+    ):
         return False, None
     for sentence in sorted(ctx.terms_by_sentence):
         if ctx.sentence_has(sentence, OBSERVE):
@@ -90,6 +97,8 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
         for m in bodies:
             if roles.get(m.entry.value) == ELECTORAL:
                 return True, Evidence("relevant", m.span, "electoral-body")
+    if observed_body is not None:
+        return True, Evidence("relevant", observed_body.span, "electoral-body")
     if not strong:
         return False, None
     if not ctx.item_has(SURVEY) and not ctx.sentence_has(0, MARKETS):
@@ -134,6 +143,20 @@ def _bodys_observers(ctx: ItemContext, bodies: list[Match], sentence: int) -> bo
         if m.sentence == sentence
         for i in range(max(m.first - BODY_OBSERVERS_REACH, 0), m.last + BODY_OBSERVERS_REACH + 1)
     )
+
+
+def _observers_of_election_body(ctx: ItemContext, bodies: list[Match], roles: Mapping[str, str]) -> Match | None:
+    # Observers in a sentence about an election body ("the mission's 28 observers congratulated the
+    # TSE") watch an election: the body that exists for elections, named with them.
+    at = ctx.term_at
+    of = ctx.tokens.sentence
+    for m in bodies:
+        if roles.get(m.entry.value) != ELECTORAL:
+            continue
+        for i, kinds in at.items():
+            if of[i] == m.sentence and OBSERVE in kinds and PERSON in kinds and not m.first <= i <= m.last:
+                return m
+    return None
 
 
 def _outcome_reported(ctx: ItemContext, inside: frozenset[int] | set[int] = frozenset()) -> bool:

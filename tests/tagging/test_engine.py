@@ -10,7 +10,7 @@ import yaml
 
 from bot.pipeline.normalise import narrowed_langid_identifier
 from bot.pipeline.tag import Tagger
-from bot.pipeline.tag.text import tokenise
+from bot.pipeline.tag.text import headline_and_body, tokenise
 
 CASES = sorted((Path(__file__).resolve().parents[1] / "data" / "tagging").glob("*.yaml"))
 
@@ -66,6 +66,42 @@ def test_tokenise_numbers_sentences_and_joins_fragments_to_the_next(tagger: Tagg
         3: ["More", "later", "here", "today"],
     }
     assert tokens.key[:3] == ["^osce", "open", "mission"]
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "headline", "body"),
+    [
+        # An article: the text does not repeat the title.
+        ("CEC sets the date", "The commission met on Monday.", "CEC sets the date", "The commission met on Monday."),
+        # A channel post whose title is its first line.
+        (
+            "EC declares the winner",
+            "EC declares the winner\nThe chair spoke. Then",
+            "EC declares the winner",
+            "The chair spoke. Then",
+        ),
+        # A title cut mid-sentence: the headline is the text's first sentence.
+        (
+            "OAS: calm day in Peru. The mission (28…",
+            "OAS: calm day in Peru. The mission (28 observers) met the JNE.",
+            "OAS: calm day in Peru.",
+            "The mission (28 observers) met the JNE.",
+        ),
+        # A post of one sentence is all headline.
+        ("Turnout 41%…", "Turnout 41% at noon", "Turnout 41% at noon", ""),
+    ],
+)
+def test_channel_posts_headline_is_their_first_sentence(title: str, text: str, headline: str, body: str) -> None:
+    assert headline_and_body(title, text) == (headline, body)
+
+
+def test_a_posts_lead_is_the_sentence_after_its_repeated_title(tagger: Tagger) -> None:
+    title = "Zambia: EC declares incumbent winner with 59.4%"
+    lead = "The Electoral Commission chair announced the result in Lusaka."
+    as_article = tagger.tag(title, lead, "en")
+    as_post = tagger.tag(title, f"{title}\n{lead} The opposition rejects it.", "en")
+    assert as_article.relevant
+    assert (as_post.relevant, as_post.countries, as_post.bodies) == (True, ("ZM",), ("election-commission",))
 
 
 def test_narrowed_langid_identifier_classifies_like_the_full_model_restricted() -> None:

@@ -27,7 +27,7 @@ from bot.pipeline.tag.context import ItemContext
 from bot.pipeline.tag.countries import entity_mentions, find_countries
 from bot.pipeline.tag.gazetteer import Entry, Gazetteer, Match, resolve_overlaps
 from bot.pipeline.tag.relevance import CANDIDACY, COURT, ELECTION, INTERNAL, OBSERVE, OFFICIAL_OUTCOME, VOTE, judge
-from bot.pipeline.tag.text import Tokens, alias_tokens, tokenise
+from bot.pipeline.tag.text import Tokens, alias_tokens, headline_and_body, tokenise
 from bot.words import CYRILLIC, Lemmatiser, is_dictionary_word
 
 # Labels of commentary (relevance/<lang>.yaml): an opinion piece is not news of an election.
@@ -76,6 +76,7 @@ class Tagger:
     def tag(self, title: str, text: str, lang: str | None) -> Tags:
         """Relevance, countries and bodies of one item, with Evidence for each tag."""
         lang = _normalise_lang(lang, title, text, self._guess)
+        title, text = headline_and_body(title, text)
         tokens = tokenise(title, text, lang, self._lemma)
         found_entities, found_terms = self._gazetteer.find(tokens, lang)
         ambiguous = self._ambiguous

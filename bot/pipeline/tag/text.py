@@ -48,6 +48,27 @@ class Tokens:
         return " ".join(self.surface[first : last + 1])
 
 
+_SENTENCE_END = re.compile(r"[.!?…]\s+|\n+")
+# Ellipses and spaces a title cut short by its feed ends with.
+_CUT_MARKS = " \t….,;:"
+
+
+def headline_and_body(title: str, text: str) -> tuple[str, str]:
+    """The headline and the rest of a post whose text repeats its title, whole or cut short.
+
+    Channel posts carry no headline of their own: the feed's title is the post's first words, often
+    cut mid-sentence ("La misión (28…"). Their headline is the text's first sentence and their lead
+    the one after it, as in an article; other items are returned as they are.
+    """
+    head = title.rstrip(_CUT_MARKS)
+    if not head or not text.startswith(head):
+        return title, text
+    end = _SENTENCE_END.search(text)
+    if end is None:
+        return text, ""
+    return text[: end.start() + 1].rstrip(), text[end.end() :]
+
+
 def tokenise(title: str, text: str, lang: str, lemma: Lemmatiser) -> Tokens:
     """Words of the title (sentence 0) and of the text (sentences 1, 2, ...), with their lemmas."""
     surface = _TOKEN.findall(title)

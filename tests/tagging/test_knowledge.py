@@ -8,6 +8,7 @@ import pytest
 
 from bot.knowledge import Knowledge
 from bot.pipeline.tag import Tagger
+from bot.pipeline.tag.text import alias_tokens
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +106,23 @@ def test_an_unquoted_no_in_the_knowledge_files_is_refused(tmp_path: Path) -> Non
     (tmp_path / "countries.yaml").write_text("countries:\n  NO: {capitals: [Oslo]}\n", encoding="utf-8")
     with pytest.raises(ValueError, match="alpha-2"):
         Knowledge.load(tmp_path)
+
+
+def test_no_internal_vote_word_shares_its_dictionary_form_with_an_election_word(tagger: Tagger) -> None:
+    # "boxing" and "ballot boxes" meet at "box": a sport named as an internal vote would make every
+    # item that counts ballot boxes a club's vote.
+    lemma = tagger.lemmatiser
+    clashes = []
+    for lang, vocabulary in tagger.knowledge.vocab.items():
+        electoral = {
+            lemma(word, lang)
+            for kind in ("election", "vote", "observe", "candidacy", "outcome")
+            for term in vocabulary.get(kind, [])
+            for word in alias_tokens(term)
+        }
+        clashes += [
+            (lang, term)
+            for term in vocabulary.get("internal", [])
+            if len(alias_tokens(term)) == 1 and lemma(alias_tokens(term)[0], lang) in electoral
+        ]
+    assert clashes == []

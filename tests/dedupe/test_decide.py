@@ -489,6 +489,8 @@ KIND_EXAMPLES = [
     ("preliminary_results", "Com 98 % das urnas apuradas, prefeito lidera"),
     ("preliminary_results", "La JCE emite su quinto boletín con el 92 % de las mesas"),
     ("election_called", "Commission schedules by-elections in four constituencies"),
+    ("election_called", "Moldova to hold new mayoral elections in nine localities on May 17"),
+    ("election_called", "Georgia will hold local elections on 4 October"),
     ("election_called", "В Монголии назначены довыборы в парламент"),
     ("irregularities_reported", "Observers report voters bussed to polling stations"),
     ("irregularities_reported", "Коалиция зафиксировала подвоз избирателей"),

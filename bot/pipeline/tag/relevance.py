@@ -60,7 +60,7 @@ def judge(ctx: ItemContext, roles: Mapping[str, str]) -> tuple[bool, Evidence | 
     if (
         ctx.item_has(INTERNAL)
         and not _public_election_named(ctx)
-        and not _election_body(bodies, roles)
+        and not _election_body(ctx, bodies, roles)
         and not _observed_election(ctx)
     ):
         cue = ctx.first_term(INTERNAL)
@@ -201,12 +201,32 @@ def _internal_oversight(ctx: ItemContext, sentence: int) -> bool:
     return internal is not None and observe is not None and internal.first > observe.first
 
 
-def _election_body(bodies: list[Match], roles: Mapping[str, str]) -> bool:
+def _election_body(ctx: ItemContext, bodies: list[Match], roles: Mapping[str, str]) -> bool:
     # A national institution or a body that exists for elections is never a club's committee; a
     # generic "election commission" may be one, and a general body may be voting internally.
+    # One name in one item is one institution: the student council's "Comelec" of the lead is the
+    # headline's "Comelec" too.
+    owned = {(m.entry.value, m.entry.extra) for m in bodies if m.entry.extra and _owned_by_organisation(ctx, m)}
     return any(
-        m.entry.extra or (roles.get(m.entry.value) == ELECTORAL and m.entry.value != "election-commission")
+        (m.entry.extra and (m.entry.value, m.entry.extra) not in owned)
+        or (roles.get(m.entry.value) == ELECTORAL and m.entry.value != "election-commission")
         for m in bodies
+    )
+
+
+# How far an organisation's word may follow a name it owns: "el Tricel de la federación".
+OWNER_AFTER_REACH = 3
+
+
+def _owned_by_organisation(ctx: ItemContext, body: Match) -> bool:
+    """A national body's name qualified by a club's, a union's or a university's words is that
+    organisation's own committee: "the Student Council Commission on Elections", "el Tricel de la
+    federación"."""
+    return any(
+        term.entry.kind == INTERNAL
+        and term.sentence == body.sentence
+        and (0 <= body.first - term.last <= 1 or 0 < term.first - body.last <= OWNER_AFTER_REACH)
+        for term in ctx.terms
     )
 
 

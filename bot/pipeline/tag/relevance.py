@@ -198,7 +198,15 @@ def _observed_election(ctx: ItemContext) -> bool:
 def _internal_oversight(ctx: ItemContext, sentence: int) -> bool:
     internal = ctx.first_term(INTERNAL, sentence)
     observe = ctx.first_term(OBSERVE, sentence)
-    return internal is not None and observe is not None and internal.first > observe.first
+    if internal is None or observe is None:
+        return False
+    # Observers of the organisation's vote ("observers of the federation's commission"), or an
+    # election that is the organisation's own ("школьные избирательные комиссии").
+    return internal.first > observe.first or all(
+        _owned_by_organisation(ctx, term)
+        for term in ctx.terms
+        if term.entry.kind == ELECTION and term.sentence == sentence
+    )
 
 
 def _election_body(ctx: ItemContext, bodies: list[Match], roles: Mapping[str, str]) -> bool:
@@ -214,18 +222,25 @@ def _election_body(ctx: ItemContext, bodies: list[Match], roles: Mapping[str, st
     )
 
 
-# How far an organisation's word may follow a name it owns: "el Tricel de la federación".
-OWNER_AFTER_REACH = 3
+# Words that may stand between a name and the organisation owning it: "el Tricel de la federación",
+# "the commission of the union". Any other word ("комиссии разместились в школах") breaks the link.
+_OWNER_LINKS = frozenset(
+    {"of", "the", "de", "la", "el", "del", "los", "las", "du", "des", "le", "l", "da", "do", "das", "dos"}
+)
 
 
-def _owned_by_organisation(ctx: ItemContext, body: Match) -> bool:
-    """A national body's name qualified by a club's, a union's or a university's words is that
-    organisation's own committee: "the Student Council Commission on Elections", "el Tricel de la
-    federación"."""
+def _owned_by_organisation(ctx: ItemContext, name: Match) -> bool:
+    """A name qualified by a club's, a union's or a school's words is that organisation's own: "the
+    Student Council Commission on Elections", "el Tricel de la federación", "школьные избирательные
+    комиссии"."""
+    keys = ctx.tokens.key
     return any(
         term.entry.kind == INTERNAL
-        and term.sentence == body.sentence
-        and (0 <= body.first - term.last <= 1 or 0 < term.first - body.last <= OWNER_AFTER_REACH)
+        and term.sentence == name.sentence
+        and (
+            0 <= name.first - term.last <= 1
+            or (term.first > name.last and all(key in _OWNER_LINKS for key in keys[name.last + 1 : term.first]))
+        )
         for term in ctx.terms
     )
 

@@ -234,15 +234,10 @@ def _owned_by_organisation(ctx: ItemContext, name: Match) -> bool:
     Student Council Commission on Elections", "el Tricel de la federación", "школьные избирательные
     комиссии"."""
     keys = ctx.tokens.key
-    return any(
-        term.entry.kind == INTERNAL
-        and term.sentence == name.sentence
-        and (
-            0 <= name.first - term.last <= 1
-            or (term.first > name.last and all(key in _OWNER_LINKS for key in keys[name.last + 1 : term.first]))
-        )
-        for term in ctx.terms
-    )
+    after = name.last + 1
+    while after < len(keys) and keys[after] in _OWNER_LINKS:
+        after += 1
+    return ctx.term_at_any(INTERNAL, (name.first - 1, after), sentence=name.sentence)
 
 
 def _election_word_outside(

@@ -523,6 +523,10 @@ KIND_EXAMPLES = [
     ("out_of_country_voting", "Diaspora voters queue at 200 polling stations abroad"),
     ("out_of_country_voting", "Más de 50.000 ciudadanos votaron desde el exterior"),
     ("out_of_country_voting", "Голосование за рубежом пройдёт на 140 участках"),
+    ("candidate_registration", "Облизбирком завершил регистрацию участников выборов в городскую думу"),
+    ("candidate_registration", "В Грузии 14 партий и 2 блока пойдут на выборы"),
+    ("candidate_registration", "Nine parties will contest the snap parliamentary election"),
+    ("voter_registration", "La Junta abre el plazo de revisión del censo electoral"),
     ("election_called", "В Монголии назначены довыборы в парламент"),
     ("irregularities_reported", "Observers report voters bussed to polling stations"),
     ("irregularities_reported", "Коалиция зафиксировала подвоз избирателей"),
@@ -978,3 +982,9 @@ def test_minhash_permutations_pick_different_shingles_and_estimate_overlap() -> 
     # True Jaccard similarity 1/3: the estimate lands near it, not at 0 or 1.
     assert 0.15 <= minhash.similarity(minhash.signature(first), minhash.signature(second)) <= 0.55
     assert len(set(minhash.band_keys(minhash.signature(first)))) == minhash.BANDS
+
+
+def test_voters_going_to_the_polls_are_not_a_list_of_who_stands() -> None:
+    vocab = default_vocabulary()
+    assert "candidate_registration" not in vocab.kinds_in(fold("Избиратели пойдут на выборы в воскресенье"))
+    assert "candidate_registration" not in vocab.kinds_in(fold("Voters will contest the result in court"))

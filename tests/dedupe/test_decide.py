@@ -527,6 +527,8 @@ KIND_EXAMPLES = [
     ("candidate_registration", "В Грузии 14 партий и 2 блока пойдут на выборы"),
     ("candidate_registration", "Nine parties will contest the snap parliamentary election"),
     ("voter_registration", "La Junta abre el plazo de revisión del censo electoral"),
+    ("meeting", "The mission's core team met on Tuesday with the Central Election Commission"),
+    ("meeting", "Observers discussed preparations with the regional governor"),
     ("election_called", "В Монголии назначены довыборы в парламент"),
     ("irregularities_reported", "Observers report voters bussed to polling stations"),
     ("irregularities_reported", "Коалиция зафиксировала подвоз избирателей"),

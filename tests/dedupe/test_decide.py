@@ -273,6 +273,43 @@ REWORDED_PAIRS = {
             hours=-30 * 24 + 1,
         ),
     ),
+    # Translations with a shared date or figure, the same headline event and hours apart: no shared
+    # wording is possible, so this is all the evidence they can have.
+    "new election date, English and Russian": (
+        item(
+            "Moldova's CEC sets April 19 for new mayoral elections in four villages",
+            "CHISINAU – The Central Election Commission on Thursday called new mayoral elections in four villages "
+            "for 19 April after the incumbents resigned.",
+            countries=("MD",),
+            bodies=("election-commission",),
+        ),
+        item(
+            "ЦИК Молдовы назначил новые выборы примаров в четырёх сёлах",
+            "Центральная избирательная комиссия Молдовы назначила на 19 апреля новые выборы примаров в четырёх "
+            "сёлах, где мэры ушли в отставку.",
+            lang="ru",
+            hours=3,
+            countries=("MD",),
+            bodies=("election-commission",),
+        ),
+    ),
+    "preliminary share of the vote, English and Russian": (
+        item(
+            "Ruling party keeps large majority in Tajikistan, commission says",
+            "DUSHANBE – The ruling party won about 80.6 per cent of the party-list vote, the Central Commission for "
+            "Elections and Referenda said on Monday, citing preliminary data.",
+            countries=("TJ",),
+            bodies=("election-commission",),
+        ),
+        item(
+            "ЦКВР Таджикистана огласила предварительные итоги выборов в парламент",
+            "По предварительным данным, правящая партия набрала 80,6% голосов по партийным спискам.",
+            lang="ru",
+            hours=4,
+            countries=("TJ",),
+            bodies=("election-commission",),
+        ),
+    ),
 }
 
 
@@ -990,3 +1027,21 @@ def test_voters_going_to_the_polls_are_not_a_list_of_who_stands() -> None:
     vocab = default_vocabulary()
     assert "candidate_registration" not in vocab.kinds_in(fold("Избиратели пойдут на выборы в воскресенье"))
     assert "candidate_registration" not in vocab.kinds_in(fold("Voters will contest the result in court"))
+
+
+def test_translated_reports_of_one_kind_with_nothing_else_in_common_stay_apart() -> None:
+    north = item(
+        "Observers report vote buying in northern districts",
+        "Citizen observers said they had recorded cases of vote buying in three northern districts on Sunday.",
+        countries=("MD",),
+        bodies=("citizen-observers",),
+    )
+    south = item(
+        "Наблюдатели сообщили о вбросах бюллетеней на юге страны",
+        "Гражданские наблюдатели зафиксировали вбросы бюллетеней на двух участках на юге страны.",
+        lang="ru",
+        hours=2,
+        countries=("MD",),
+        bodies=("citizen-observers",),
+    )
+    assert not same_story(north, south)

@@ -12,7 +12,8 @@ shows one outlet twice, so every threshold leans towards keeping items apart:
    the title+lead shingles agree (estimated Jaccard ≥ NEAR_COPY_SIMILARITY) within a week.
 3. **Rewrites and translations**: same country (or none named), a common event kind, published within
    REWRITE_HOURS, and enough language-independent evidence (shared bodies, figures, dates, names,
-   similar words in one language) to reach MERGE_SCORE.
+   similar words in one language; a translation, which cannot share words, gets TRANSLATION_CREDIT)
+   to reach MERGE_SCORE.
 """
 
 from __future__ import annotations
@@ -61,6 +62,10 @@ CLOSE_IN_TIME = 1.0
 WORDS_STRONG, WORDS_STRONG_SCORE = 0.5, 3.0
 WORDS_SOME, WORDS_SOME_SCORE = 0.35, 1.5
 MIN_STEMS = 6
+# A translation can never show shared wording, which gives a rewrite in one language up to
+# WORDS_STRONG_SCORE: what it has (bodies, figures, dates, names, headline kind, time) counts for one
+# point more, so a translated statement with a shared figure and a close publication time joins its original.
+TRANSLATION_CREDIT = 1.0
 # Enough evidence to merge: e.g. a shared body and a shared figure, or two figures, or similar
 # wording plus one more fact. Country, kind and time are prerequisites and score nothing.
 MERGE_SCORE = 4.0
@@ -359,6 +364,8 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
             score += WORDS_STRONG_SCORE
         elif overlap >= WORDS_SOME:
             score += WORDS_SOME_SCORE
+    else:
+        score += TRANSLATION_CREDIT
     if apart is None:
         score -= UNDATED_EXTRA if placed else UNDATED_EXTRA + UNPLACED_EXTRA
     if not (new.countries and old.countries):

@@ -1045,3 +1045,41 @@ def test_translated_reports_of_one_kind_with_nothing_else_in_common_stay_apart()
         bodies=("citizen-observers",),
     )
     assert not same_story(north, south)
+
+
+def test_a_percentage_rounded_to_a_whole_number_is_the_same_figure() -> None:
+    commission = item(
+        "Georgia's CEC approves final results of local elections",
+        "TBILISI – The Central Election Commission approved the final results of the 4 October local elections on "
+        "Wednesday. Final turnout was 40.9 percent.",
+        countries=("GE",),
+        bodies=("election-commission",),
+    )
+    wire = item(
+        "ЦИК Грузии утвердил окончательные итоги местных выборов",
+        "Центральная избирательная комиссия Грузии утвердила окончательные итоги местных выборов 4 октября. "
+        "Явка составила около 40%.",
+        lang="ru",
+        hours=-8,
+        countries=("GE",),
+        bodies=("election-commission",),
+    )
+    assert conflict(fingerprint(wire), fingerprint(commission)) is None
+    assert same_story(commission, wire)
+
+
+def test_percentages_more_than_a_point_apart_are_different_figures() -> None:
+    midday = item(
+        "Georgia: turnout at 12:00 was about 40%",
+        "Turnout reached about 40 per cent by noon, the Central Election Commission said.",
+        countries=("GE",),
+        bodies=("election-commission",),
+    )
+    evening = item(
+        "Georgia: turnout at 17:00 reaches 41.5%",
+        "Turnout reached 41.5 per cent by 17:00, the Central Election Commission said.",
+        hours=5,
+        countries=("GE",),
+        bodies=("election-commission",),
+    )
+    assert conflict(fingerprint(evening), fingerprint(midday)) == "percentages"

@@ -197,7 +197,7 @@ class ConflictRules:
             old_title_actors = self.actors_of(old.title_bodies)
             if old_title_actors and old_title_actors.isdisjoint(self.families):
                 return "headline bodies"
-        if new.percents and old.percents and new.percents.isdisjoint(old.percents):
+        if new.percents and old.percents and not _percents_agree(new.percents, old.percents):
             return "percentages"
         return None
 
@@ -284,6 +284,26 @@ def _next_step_in_same_words(new: Fingerprint, old: Fingerprint) -> bool:
     return apart is not None and apart > REWRITE_DAYS and new.title_kinds != old.title_kinds
 
 
+def _rounded_alike(whole: str, exact: str) -> bool:
+    """A whole-number percentage is a rounding of a decimal one within one point ("about 64 per cent", 64.1 %)."""
+    return whole.isdigit() and "." in exact and abs(float(exact) - int(whole)) < 1
+
+
+def _rounded_percents(new: frozenset[str], old: frozenset[str]) -> frozenset[str]:
+    """The decimal percentages of either item that the other gives rounded to a whole number."""
+    return frozenset(
+        exact
+        for left, right in ((new, old), (old, new))
+        for whole in left - right
+        for exact in right - left
+        if _rounded_alike(whole, exact)
+    )
+
+
+def _percents_agree(new: frozenset[str], old: frozenset[str]) -> bool:
+    return not new.isdisjoint(old) or bool(_rounded_percents(new, old))
+
+
 def _figure_score(shared: frozenset[str], shared_percents: frozenset[str]) -> float:
     score = 0.0
     for figure in shared:
@@ -345,8 +365,12 @@ def evidence(new: Fingerprint, old: Fingerprint, vocab: Vocabulary | None = None
     specific = vocab.actors(new.bodies) & vocab.actors(old.bodies)
     if specific:
         score += SHARED_BODY
-    shared_figures = new.figures & old.figures
-    score += _figure_score(shared_figures, new.percents & old.percents)
+    shared_percents = new.percents & old.percents
+    if new.percents - shared_percents and old.percents - shared_percents:
+        # A wire's "about 40 %" and the commission's 40.9 % are one figure.
+        shared_percents |= _rounded_percents(new.percents, old.percents)
+    shared_figures = (new.figures & old.figures) | shared_percents
+    score += _figure_score(shared_figures, shared_percents)
     if new.figures and old.figures and not shared_figures:
         # Figures survive translation and rewriting; two reports citing only different figures
         # are more likely successive updates ("update 3", "update 4") than one story.

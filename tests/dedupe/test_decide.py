@@ -1083,3 +1083,17 @@ def test_percentages_more_than_a_point_apart_are_different_figures() -> None:
         bodies=("election-commission",),
     )
     assert conflict(fingerprint(evening), fingerprint(midday)) == "percentages"
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic_or_other"),
+    [("Kosjerić", "Косьеричах"), ("Zaječar", "Заечаре"), ("Baghdad", "Bagdad"), ("Warsaw", "Варшава"),
+     ("Kharkiv", "Харьков"), ("Thailand", "Таиланд"), ("Karabakh", "Карабах"), ("Petrov", "Петровым")],
+)  # fmt: skip
+def test_names_spelt_differently_in_other_alphabets_share_a_skeleton(latin: str, cyrillic_or_other: str) -> None:
+    assert name_key(latin) in names(f"Observers in {cyrillic_or_other} met")
+
+
+def test_a_surname_keeps_its_ending() -> None:
+    assert names("Наблюдатели встретились с Ивановым") & names("Observers met Ivanov")
+    assert name_key("Иванов") == name_key("Ivanov") != name_key("Иван")

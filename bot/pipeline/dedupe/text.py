@@ -52,6 +52,17 @@ _TRANSLIT = str.maketrans(
         "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h", "і": "i",
     }
 )  # fmt: skip
+# Latin spellings of one sound, reduced to one letter so that transliterations meet: "Kosjerić" and
+# "Косьеричах", "Baghdad" and "Bagdad", "Warsaw" and "Варшава", "Kharkiv" and "Харьков". One pass,
+# longest first ("tskh" is "ts" then "kh"); "j" is a vowel-like glide in Serbian, Polish and Czech.
+_SPELLINGS = {
+    "shch": "s", "sch": "s", "tch": "c", "dzh": "j", "kh": "h", "zh": "z", "sh": "s", "ch": "c", "ts": "c",
+    "tz": "c", "cz": "c", "gh": "g", "ph": "f", "th": "t", "ck": "k", "w": "v", "q": "k", "j": "",
+}  # fmt: skip
+_SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
+# Russian case endings that hold a consonant, which a skeleton would keep ("в Косьеричах", "с Петровым");
+# a name is also filed without them (never "-ов", "-ев": that is how surnames end).
+_CYRILLIC_CASE_ENDING = re.compile(r"(?<=[а-яё]{4})(ах|ях|ами|ями|ым|им|ом|ем|ых|их)$")
 _VOWELS = re.compile(r"[aeiouy]+")
 _NON_LETTERS = re.compile(r"[^a-z]+")
 _REPEATS = re.compile(r"(.)\1+")
@@ -165,6 +176,7 @@ def find_dates(folded: str, vocabulary: Vocabulary) -> tuple[frozenset[tuple[int
 def name_key(word: str) -> str:
     """A transliterated consonant skeleton of a name: "Bishkek", "Бишкеке" → "bshk"."""
     latin = _NON_LETTERS.sub("", strip_accents(word.casefold().translate(_TRANSLIT)))
+    latin = _SPELLING.sub(lambda match: _SPELLINGS[match[0]], latin)
     return _REPEATS.sub(r"\1", _VOWELS.sub("", latin))[:NAME_CONSONANTS]
 
 
@@ -188,7 +200,8 @@ def names(text: str) -> frozenset[str]:
             continue
         if _opens_sentence(text, match.start()) and sum(ch.isupper() for ch in word) < 2:
             continue  # a capital opening a sentence, and not an acronym
-        key = name_key(word)
-        if len(key) >= 2:
-            found.add(key)
+        for form in (word, _CYRILLIC_CASE_ENDING.sub("", word.casefold())):
+            key = name_key(form)
+            if len(key) >= 2:
+                found.add(key)
     return frozenset(found)

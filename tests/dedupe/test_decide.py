@@ -538,6 +538,7 @@ KIND_EXAMPLES = [
     ("voter_registration", "El número de electores habilitados llega a 3,1 millones"),
     ("preliminary_results", "В регионе завершён подсчёт голосов"),
     ("preliminary_results", "El TREP alcanza el 80 % de las actas"),
+    ("preliminary_results", "Según el PREP, Morena aventaja con el 54 % de las actas"),
     ("irregularities_reported", "Vote buying mars municipal run-off in the north"),
     ("irregularities_reported", "Des achats de voix signalés dans trois communes"),
     ("voting_technology", "Observers flag counting machine glitches in two provinces"),
@@ -1097,3 +1098,8 @@ def test_names_spelt_differently_in_other_alphabets_share_a_skeleton(latin: str,
 def test_a_surname_keeps_its_ending() -> None:
     assert names("Наблюдатели встретились с Ивановым") & names("Observers met Ivanov")
     assert name_key("Иванов") == name_key("Ivanov") != name_key("Иван")
+
+
+def test_preparing_for_the_polls_is_not_a_preliminary_results_system() -> None:
+    kinds = default_vocabulary().kinds_in(fold("Election commission steps up prep for Sunday's polls"))
+    assert "preliminary_results" not in kinds

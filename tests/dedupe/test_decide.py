@@ -529,6 +529,8 @@ KIND_EXAMPLES = [
     ("election_called", "Moldova to hold new mayoral elections in nine localities on May 17"),
     ("election_called", "Georgia will hold local elections on 4 October"),
     ("election_called", "Nepal to vote on Mar 5 after parliament is dissolved"),
+    ("election_called", "Les législatives partielles le 8 févr. dans trois circonscriptions"),
+    ("election_called", "Moldova to hold local elections in two towns on 14 June"),
     ("candidate_registration", "Nominations closed on Friday with 412 candidates for 80 seats"),
     ("candidate_registration", "Over 300 hopefuls filed nomination papers in the capital"),
     ("candidate_registration", "La commission publie la liste définitive des candidats à la présidentielle"),
@@ -1103,3 +1105,8 @@ def test_a_surname_keeps_its_ending() -> None:
 def test_preparing_for_the_polls_is_not_a_preliminary_results_system() -> None:
     kinds = default_vocabulary().kinds_in(fold("Election commission steps up prep for Sunday's polls"))
     assert "preliminary_results" not in kinds
+
+
+def test_abbreviated_french_months_are_dates() -> None:
+    found, _ = find_dates(fold("Scrutin le 12 janv. et second tour le 26 juil."), default_vocabulary())
+    assert found == {(1, 12), (7, 26)}

@@ -27,6 +27,8 @@ REACTION = "reaction"
 # Substring groups a pattern's text must all hold before the pattern is searched: two rule out most
 # texts (a verb and a noun), more make the automaton's pass longer than the searches they save.
 REQUIRED_GROUPS = 2
+# Stands for any month name of the `months` table in an event pattern.
+MONTH_PLACEHOLDER = "<month>"
 # The shortest substring a group after the best one may hold.
 FURTHER_GROUP_LETTERS = 4
 
@@ -164,11 +166,13 @@ def trie_alternation(words: Iterable[str]) -> str:
 
 def build_vocabulary(data: dict[str, Any]) -> Vocabulary:
     """Compile the parsed YAML document into a Vocabulary."""
-    kinds = KindFinder(
-        (str(kind), strip_accents(pattern)) for kind, patterns in data["kinds"].items() for pattern in patterns
-    )
     months = {fold(str(name)): int(month) for month, names in data["months"].items() for name in names}
     month_names = trie_alternation(months)
+    kinds = KindFinder(
+        (str(kind), strip_accents(pattern).replace(MONTH_PLACEHOLDER, f"(?:{month_names})"))
+        for kind, patterns in data["kinds"].items()
+        for pattern in patterns
+    )
     # A range names its first and last day: "12–14 сентября", "du 12 au 14 septembre", "September 12-14",
     # "17 e 18 de janeiro".
     ordinal = "(?:st|nd|rd|th|er)?"

@@ -38,6 +38,9 @@ class FeedServer:
         self.routes: dict[str, Route] = {}
         self.hits: dict[str, int] = {}
         self.request_headers: dict[str, dict[str, str]] = {}
+        # Client connections open now (HTTP/1.1 keeps them open between requests).
+        self.open_connections = 0
+        counting = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +48,16 @@ class FeedServer:
 
             def log_message(self, format: str, *args: object) -> None:
                 return
+
+            def setup(self) -> None:
+                super().setup()
+                with counting:
+                    server.open_connections += 1
+
+            def finish(self) -> None:
+                with counting:
+                    server.open_connections -= 1
+                super().finish()
 
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]

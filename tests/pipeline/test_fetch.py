@@ -1,3 +1,4 @@
+import asyncio
 import gzip
 from datetime import UTC, datetime
 
@@ -5,7 +6,14 @@ import httpx
 import pytest
 
 from bot.errors import BodyTooLarge, EmptyBody, FetchTimeout, HTTPStatusError, NetworkError, TooManyRedirects
-from bot.pipeline.fetch import FetchLimits, Validators, build_http_client, fetch, parse_retry_after
+from bot.pipeline.fetch import (
+    IDLE_CONNECTIONS_KEPT,
+    FetchLimits,
+    Validators,
+    build_http_client,
+    fetch,
+    parse_retry_after,
+)
 from tests.fakes.feed_server import FeedServer, rss
 
 NOW = datetime(2026, 4, 27, 12, 0, tzinfo=UTC)
@@ -122,3 +130,15 @@ async def test_connection_refused(client: httpx.AsyncClient, feed_server: FeedSe
         port = probe.getsockname()[1]
     with pytest.raises(NetworkError):
         await fetch(client, f"http://127.0.0.1:{port}/feed", Validators(), FetchLimits(), NOW)
+
+
+async def test_only_a_few_idle_connections_stay_open_after_a_burst(feed_server: FeedServer) -> None:
+    urls = [feed_server.add(f"/feed{number}", body=BODY, delay=0.2) for number in range(12)]
+    async with build_http_client("ElectionWatch-test/1", max_connections=32) as http:
+        results = await asyncio.gather(*(fetch(http, url, Validators(), FetchLimits(), NOW) for url in urls))
+        assert [result.status for result in results] == [200] * 12
+        for _ in range(100):
+            if feed_server.open_connections <= IDLE_CONNECTIONS_KEPT:
+                break
+            await asyncio.sleep(0.02)
+        assert 0 < feed_server.open_connections <= IDLE_CONNECTIONS_KEPT

@@ -62,7 +62,7 @@ _SPELLINGS = {
 _SPELLING = re.compile("|".join(sorted(_SPELLINGS, key=len, reverse=True)))
 # Russian case endings that hold a consonant, which a skeleton would keep ("в Косьеричах", "с Петровым");
 # a name is also filed without them (never "-ов", "-ев": that is how surnames end).
-_CYRILLIC_CASE_ENDING = re.compile(r"(?<=[а-яё]{4})(ах|ях|ами|ями|ым|им|ом|ем|ых|их)$")
+_CYRILLIC_CASE_ENDING = re.compile(r"(?<=[а-яё]{4})(ах|ях|ами|ями|ым|им|ом|ем|ых|их)$", re.IGNORECASE)
 _VOWELS = re.compile(r"[aeiouy]+")
 _NON_LETTERS = re.compile(r"[^a-z]+")
 _REPEATS = re.compile(r"(.)\1+")
@@ -200,7 +200,8 @@ def names(text: str) -> frozenset[str]:
             continue
         if _opens_sentence(text, match.start()) and sum(ch.isupper() for ch in word) < 2:
             continue  # a capital opening a sentence, and not an acronym
-        for form in (word, _CYRILLIC_CASE_ENDING.sub("", word.casefold())):
+        stem = _CYRILLIC_CASE_ENDING.sub("", word)
+        for form in (word, stem) if stem != word else (word,):
             key = name_key(form)
             if len(key) >= 2:
                 found.add(key)
